@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One set of Swift settings for every Swift target (swift-subprocess, hummingbird).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "assay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "assay", targets: ["AssayCLI"]),
+        .library(name: "Sandboxing", targets: ["Sandboxing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Executor
+        // C: the only code that clones, mounts, sets rlimits, loads seccomp and drops capabilities.
+        .target(
+            name: "CSandbox",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
+        ),
+        .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
+
+        // MARK: - TensorEngine (begin)
+        // OpenBLAS through pkg-config: the engine's matmuls run in cblas_sgemm (150-180 GFLOP/s on 2 cores).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+        .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"], swiftSettings: swiftSettings),
+        // MARK: - TensorEngine (end)
+
+        // MARK: - CLI
+        .executableTarget(
+            name: "AssayCLI",
+            dependencies: [
+                "Sandboxing",
+                "TensorEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+    ]
+)
