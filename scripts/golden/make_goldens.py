@@ -80,10 +80,31 @@ def main(out_root):
             state["grad." + pname] = p.grad.detach().contiguous()
         save_file(state, os.path.join(out_dir, "state.safetensors"))
         print(name, "loss", float(loss), "params", sum(p.numel() for p in model.parameters()))
+    adamw_golden(out_root)
     with open(os.path.join(out_root, "versions.json"), "w") as f:
         import transformers
         json.dump({"torch": torch.__version__, "transformers": transformers.__version__}, f, indent=2)
         f.write("\n")
+
+
+
+def adamw_golden(out_root):
+    """Three AdamW steps with global-norm clipping on two tensors (a matrix that decays and a vector that does not),
+    written to adamw.safetensors: p0.*, grad{k}.* (the raw gradient of step k) and p3.* (parameters after 3 steps)."""
+    torch.manual_seed(99)
+    w = torch.nn.Parameter(torch.randn(3, 4))
+    b = torch.nn.Parameter(torch.randn(4))
+    state = {"p0.w": w.detach().clone(), "p0.b": b.detach().clone()}
+    opt = torch.optim.AdamW([{"params": [w], "weight_decay": 0.1}, {"params": [b], "weight_decay": 0.0}],
+                            lr=0.01, betas=(0.9, 0.95), eps=1e-8)
+    for k in range(3):
+        gw, gb = torch.randn(3, 4) * (k + 1), torch.randn(4) * (k + 1)
+        state[f"grad{k}.w"], state[f"grad{k}.b"] = gw.clone(), gb.clone()
+        w.grad, b.grad = gw.clone(), gb.clone()
+        torch.nn.utils.clip_grad_norm_([w, b], max_norm=2.0)
+        opt.step()
+    state["p3.w"], state["p3.b"] = w.detach().clone(), b.detach().clone()
+    save_file(state, os.path.join(out_root, "adamw.safetensors"))
 
 
 if __name__ == "__main__":
