@@ -1,0 +1,127 @@
+import Glibc
+
+/// A file the host places in the box's read-only `/app` before the run.
+public struct BoxFile: Sendable, Hashable {
+    public var name: String
+    public var contents: [UInt8]
+    public var executable: Bool
+    public init(name: String, contents: [UInt8], executable: Bool = false) {
+        self.name = name
+        self.contents = contents
+        self.executable = executable
+    }
+}
+
+/// One run's private filesystem: a capped tmpfs the host mounts at the slot's box path, laid out
+/// as the program's root. Unmounting it at the end frees everything the run wrote.
+///
+///     /usr            host /usr, read-only      /bin /lib /lib64 /sbin  -> usr/… (merged /usr)
+///     /etc            sanitized copy, read-only /dev   null zero full random urandom, fd, shm
+///     /proc           procfs of the box         /app   source and artefacts, read-only
+///     /work  /tmp     writable, noexec, owned by the run's uid
+struct Box {
+    let root: String
+    let uid: uid_t
+    private(set) var mounted = false
+
+    /// System directories bound read-only, or linked when the host has merged /usr.
+    static let systemLinks = ["bin", "lib", "lib64", "sbin"]
+    static let devices = ["null", "zero", "full", "random", "urandom"]
+
+    init(slot: Slot) {
+        root = slot.boxPath
+        uid = slot.uid
+    }
+
+    mutating func create(limits: Limits, files: [BoxFile]) throws(SandboxError) {
+        let appBytes = files.reduce(0) { $0 + $1.contents.count }
+        let rc = Shim.mountBox(root, sizeBytes: limits.workDirBytes + appBytes + (1 << 20), inodes: limits.workDirInodes + 64)
+        guard rc == 0 else {
+            throw SandboxError(.isolationUnavailable, "cannot mount the box tmpfs at \(root); assay needs CAP_SYS_ADMIN", errno: rc)
+        }
+        mounted = true
+        func fail(_ what: String, _ err: Int32) -> SandboxError {
+            SandboxError(.hostSetupFailed, "preparing the box: \(what)", errno: err)
+        }
+        for dir in ["usr", "etc", "dev", "dev/shm", "proc", "app"] where mkdir(root + "/" + dir, 0o755) < 0 {
+            throw fail("mkdir \(dir)", errno)
+        }
+        for dir in ["work", "tmp"] {
+            let path = root + "/" + dir
+            if mkdir(path, 0o755) < 0 { throw fail("mkdir \(dir)", errno) }
+            if chown(path, uid, uid) < 0 { throw fail("chown \(dir)", errno) }
+        }
+        for name in Self.systemLinks {
+            var st = stat()
+            guard lstat("/" + name, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFLNK {
+                if symlink("usr/" + name, root + "/" + name) < 0 { throw fail("symlink \(name)", errno) }
+            } else if mkdir(root + "/" + name, 0o755) < 0 {
+                throw fail("mkdir \(name)", errno)
+            }
+        }
+        for name in Self.devices {
+            let rc = FileOps.create(root + "/dev/" + name, contents: [], mode: 0o666)
+            if rc != 0 { throw fail("dev/\(name)", rc) }
+        }
+        for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                               ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
+        where symlink(target, root + "/dev/" + link) < 0 {
+            throw fail("dev/\(link)", errno)
+        }
+        for file in files {
+            guard SandboxProfile.isPlainFileName(file.name) else {
+                throw SandboxError(.invalidConfiguration, "box file name '\(file.name)' must be a plain file name")
+            }
+            let rc = FileOps.create(root + "/app/" + file.name, contents: file.contents, mode: file.executable ? 0o555 : 0o444)
+            if rc != 0 { throw fail("app/\(file.name)", rc) }
+        }
+    }
+
+    /// The mount plan the child executes before pivot_root (see spawn.c `apply_mounts`).
+    func mountPlan(etcDirectory: String, etcBinds: [String]) -> [MountStep] {
+        var plan: [MountStep] = [MountStep(kind: .bindReadOnly, source: "/usr", target: root + "/usr")]
+        for name in Self.systemLinks {
+            var st = stat()
+            if lstat("/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                plan.append(MountStep(kind: .bindReadOnly, source: "/" + name, target: root + "/" + name))
+            }
+        }
+        plan.append(MountStep(kind: .bindReadOnly, source: etcDirectory, target: root + "/etc"))
+        for name in etcBinds {
+            plan.append(MountStep(kind: .bindReadOnly, source: "/etc/" + name, target: root + "/etc/" + name))
+        }
+        for name in Self.devices {
+            plan.append(MountStep(kind: .bindDevice, source: "/dev/" + name, target: root + "/dev/" + name))
+        }
+        plan.append(MountStep(kind: .selfWritableNoExec, source: nil, target: root + "/work"))
+        plan.append(MountStep(kind: .selfWritableNoExec, source: nil, target: root + "/tmp"))
+        // /dev/shm shares /tmp's tmpfs (POSIX semaphores, multiprocessing), so one cap covers both.
+        plan.append(MountStep(kind: .bindWritableNoExec, source: root + "/tmp", target: root + "/dev/shm"))
+        plan.append(MountStep(kind: .proc, source: nil, target: root + "/proc"))
+        return plan
+    }
+
+    /// Reads `name` from /work after the run, refusing symlinks and anything not a regular file.
+    func readWorkFile(_ name: String, limit: Int) throws(SandboxError) -> [UInt8] {
+        let dir = open(root + "/work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dir >= 0 else { throw SandboxError(.artefactUnavailable, "cannot open the box's /work", errno: errno) }
+        defer { close(dir) }
+        let fd = Shim.openBeneath(dir, name)
+        guard fd >= 0 else {
+            throw SandboxError(.artefactUnavailable,
+                "/work/\(name) is missing, a symlink or not a regular file", errno: -fd)
+        }
+        defer { close(fd) }
+        guard let bytes = FileOps.readAll(fd: fd, limit: limit) else {
+            throw SandboxError(.artefactUnavailable, "/work/\(name) is larger than \(limit) bytes or unreadable")
+        }
+        return bytes
+    }
+
+    mutating func destroy() {
+        guard mounted else { return }
+        _ = Shim.unmountBox(root)
+        mounted = false
+    }
+}

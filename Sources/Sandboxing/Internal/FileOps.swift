@@ -1,0 +1,80 @@
+import Glibc
+
+/// Small host-side file helpers over raw syscalls (Foundation's are slow on the hot path and
+/// hide errno). Used only on files assay itself owns: cgroupfs and fresh boxes.
+enum FileOps {
+    /// Writes `text` to an existing file (cgroupfs control files).
+    static func write(_ path: String, _ text: String) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { return errno }
+        defer { close(fd) }
+        let n = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        return n < 0 ? errno : 0
+    }
+
+    /// Reads a small file whole; nil when it cannot be read.
+    static func read(_ path: String, limit: Int = 1 << 16) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        return readAll(fd: fd, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads from `fd` until EOF or `limit` bytes; nil on a read error or when the file is longer.
+    static func readAll(fd: Int32, limit: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { return nil }
+        }
+    }
+
+    /// Creates `path` with `contents` and `mode`; fails if it exists (never follows a symlink).
+    static func create(_ path: String, contents: [UInt8], mode: mode_t) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 { return errno }
+        defer { close(fd) }
+        var done = 0
+        while done < contents.count {
+            let n = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            done += n
+        }
+        return fchmod(fd, mode) < 0 ? errno : 0
+    }
+
+    /// Parses the first integer in a file (cgroup counters).
+    static func readInt(_ path: String) -> Int? {
+        read(path).flatMap { Int($0.trimmed) }
+    }
+
+    /// Value of `key` in a "key value" file (memory.events, memory.oom_control).
+    static func readKeyed(_ path: String, key: String) -> Int? {
+        guard let text = read(path) else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0] == key { return Int(parts[1]) }
+        }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing whitespace (no Foundation needed).
+    var trimmed: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,234 @@
+import Glibc
+import Synchronization
+
+/// The hardened executor. One instance serves any number of concurrent runs; each run gets its
+/// own pid, mount, ipc and uts namespaces, a pooled empty network namespace, a capped tmpfs
+/// root, its own cgroups, an unprivileged uid, no capabilities and a seccomp filter.
+///
+/// `run` blocks its thread until the program ends; call it from a dedicated thread or a
+/// thread pool, not from Swift's cooperative executor.
+public final class Sandbox: Sendable {
+    public struct Configuration: Sendable {
+        /// Host directory for box mount points and the sanitized /etc (created, mode 0700).
+        public var stateDirectory: String
+        /// First uid handed to runs; run slot `n` gets `uidBase + n`.
+        public var uidBase: uid_t
+        /// Run even when the host lacks cgroup controllers, with weaker limits (RLIMIT_AS instead
+        /// of a memory cgroup, RLIMIT_NPROC instead of pids, RLIMIT_CPU and wall time only).
+        /// Every such gap is listed in ``Sandbox/warnings``.
+        public var allowWeakerIsolation: Bool
+        /// Directories of the host's /etc bound read-only into the sanitized /etc.
+        public var etcBinds: [String]
+
+        public init(stateDirectory: String = "/run/assay", uidBase: uid_t = 2_000_000,
+                    allowWeakerIsolation: Bool = false, etcBinds: [String] = ["alternatives"]) {
+            self.stateDirectory = stateDirectory
+            self.uidBase = uidBase
+            self.allowWeakerIsolation = allowWeakerIsolation
+            self.etcBinds = etcBinds
+        }
+    }
+
+    public let configuration: Configuration
+    /// Isolation layers this host lacks; empty in the default (full) mode.
+    public let warnings: [String]
+    private let directory: String
+    private let cgroups: CgroupLayout
+    private let cgroupName: String
+    private let slots: SlotPool
+    private let runCounter = Atomic<Int>(0)
+    private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
+    let artefacts = ArtefactCache(capacity: 256)
+
+    private static let instanceCounter = Atomic<Int>(0)
+
+    /// Checks the host and prepares the shared state.
+    /// - Throws: ``SandboxError`` with code `isolationUnavailable` naming the missing layer.
+    public init(configuration: Configuration = Configuration()) throws(SandboxError) {
+        self.configuration = configuration
+        guard geteuid() == 0 else {
+            throw SandboxError(.isolationUnavailable,
+                "assay's sandbox must run as root: it creates pid, mount, network, ipc and uts namespaces, mounts a private root and manages cgroups. Run it as root (sudo), or in a container started with --privileged")
+        }
+        signal(SIGPIPE, SIG_IGN)
+        let pid = getpid()
+        let instance = Self.instanceCounter.add(1, ordering: .relaxed).newValue
+        directory = "\(configuration.stateDirectory)/\(pid)-\(instance)"
+        cgroupName = "assay-\(pid)-\(instance)"
+
+        var layout = CgroupLayout.detect(subtreeName: cgroupName)
+        var warnings: [String] = []
+        if !layout.missing.isEmpty {
+            let missing = layout.missing.joined(separator: ", ")
+            guard configuration.allowWeakerIsolation else {
+                throw SandboxError(.isolationUnavailable,
+                    "the host has no usable cgroup controller for: \(missing). Mount cgroup v2 with the memory and pids controllers delegated to assay's cgroup (or the v1 memory, pids and cpuacct hierarchies); in Docker use --privileged --cgroupns=host. To run anyway with weaker rlimit-only limits, pass --allow-weaker-isolation")
+            }
+            warnings.append("no cgroup for \(missing): limits fall back to rlimits (memory by RLIMIT_AS, processes by RLIMIT_NPROC, CPU by RLIMIT_CPU)")
+        }
+        layout.removeStaleSubtrees(prefix: "assay-")
+        if configuration.allowWeakerIsolation {
+            do { try layout.createSubtrees() } catch {
+                warnings.append("cgroups unusable (\(error.message)): limits fall back to rlimits")
+                layout = CgroupLayout()
+            }
+        } else {
+            try layout.createSubtrees()
+        }
+        cgroups = layout
+        self.warnings = warnings
+
+        try Self.makeDirectory(configuration.stateDirectory)
+        try Self.makeDirectory(directory)
+        try SanitizedEtc.create(at: directory + "/etc", binds: configuration.etcBinds)
+        slots = SlotPool(uidBase: configuration.uidBase, directory: directory, poolNetworkNamespaces: true)
+
+        // One real run proves every layer works here before any verdict is trusted.
+        do throws(SandboxError) {
+            let probe = try execute(argv: ["/usr/bin/true"], environment: [], files: [], stdin: [], limits: Limits(cpuTimeSeconds: 5),
+                                    seccomp: SandboxProfile.Seccomp(), collect: nil).result
+            guard probe.verdict == .ok else {
+                throw SandboxError(.isolationUnavailable, "the sandbox self-test (/usr/bin/true) ended with \(probe.verdict.rawValue): \(probe.stderrText)")
+            }
+        } catch where error.code == .spawnFailed {
+            throw SandboxError(.isolationUnavailable,
+                "the sandbox self-test failed while entering the sandbox; the host or container refuses this layer (a container needs --privileged, or at least CAP_SYS_ADMIN and no seccomp profile blocking mount/clone)",
+                stage: error.stage, errno: error.errno)
+        }
+    }
+
+    deinit {
+        CgroupLayout.removeTrees(cgroups)
+        SanitizedEtc.remove(at: directory + "/etc")
+        if let dir = opendir(directory) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if name.hasPrefix("box-") { names.append(name) }
+            }
+            closedir(dir)
+            for name in names { rmdir(directory + "/" + name) }
+        }
+        rmdir(directory)
+    }
+
+    private static func makeDirectory(_ path: String) throws(SandboxError) {
+        if mkdir(path, 0o700) < 0 && errno != EEXIST {
+            throw SandboxError(.hostSetupFailed, "cannot create \(path); pass a writable state directory", errno: errno)
+        }
+    }
+
+    // MARK: - Running
+
+    /// The base environment of every run: minimal, and one thread per numeric library so a
+    /// program's threads do not crowd out other boxes.
+    static let baseEnvironment: [String: String] = [
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/work", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    ]
+
+    struct Execution {
+        var result: RunResult
+        var collected: [UInt8]?
+    }
+
+    /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
+    func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
+                 seccomp: SandboxProfile.Seccomp, collect: String?) throws(SandboxError) -> Execution {
+        try limits.validate()
+        let filter = try filter(for: seccomp)
+        let slot = try slots.acquire()
+        defer { slots.release(slot) }
+
+        var box = Box(slot: slot)
+        defer { box.destroy() }
+        try box.create(limits: limits, files: files)
+
+        let sequence = runCounter.add(1, ordering: .relaxed).newValue
+        var cgroup: RunCgroup?
+        if !cgroups.placements.isEmpty {
+            cgroup = try RunCgroup(layout: cgroups, name: "run-\(sequence)", limits: limits)
+        }
+        defer { cgroup?.destroy() }
+
+        let stdinFD = Shim.sealedMemfd(stdin)
+        guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
+        var open: [Int32] = [stdinFD]
+        defer { for fd in open { close(fd) } }
+        let stdoutPipe = try Shim.pipe()
+        open += [stdoutPipe.read, stdoutPipe.write]
+        let stderrPipe = try Shim.pipe()
+        open += [stderrPipe.read, stderrPipe.write]
+
+        let spec = SpawnSpec(
+            path: argv[0], argv: argv, environment: environment,
+            stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
+            cgroupProcsFDs: cgroup?.procsFDs ?? [],
+            root: box.root, mounts: box.mountPlan(etcDirectory: directory + "/etc", etcBinds: configuration.etcBinds),
+            workdir: "/work", netnsFD: slot.netnsFD,
+            cloneFlags: Shim.boxCloneFlags,
+            hostname: "assay", rlimits: rlimits(for: limits, hasCgroup: cgroup != nil),
+            uid: slot.uid, gid: slot.uid, filter: filter)
+        let start = Shim.nowNanoseconds()
+        let spawned = try Shim.spawn(spec)
+        // The child holds its own copies now. The parent's write ends must close, or the pipes
+        // would never reach EOF; the supervisor owns (and closes) the read ends.
+        open.removeAll()
+        for fd in [stdinFD, stdoutPipe.write, stderrPipe.write] { close(fd) }
+
+        let outcome = try Shim.supervise(Shim.Watch(
+            pid: spawned.pid, pidfd: spawned.pidfd, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read,
+            stdoutCap: limits.maxStdoutBytes, stderrCap: limits.maxStderrBytes,
+            wallLimitNanoseconds: Int64(limits.wallTimeSeconds * 1e9),
+            cpuLimitNanoseconds: Int64(limits.cpuTimeSeconds * 1e9),
+            cpuUsageFD: cgroup?.cpuFD ?? -1, cpuUsageFormat: cgroup?.cpuFormat ?? 0, startNanoseconds: start))
+
+        let usage = ResourceUsage(
+            peakMemoryBytes: cgroup?.peakMemoryBytes ?? Int(outcome.maxRSSBytes),
+            oomKills: cgroup?.oomKills ?? 0, memoryLimitHits: cgroup?.limitHits ?? 0)
+        let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits)
+        var collected: [UInt8]?
+        if let collect, result.verdict == .ok {
+            collected = try box.readWorkFile(collect, limit: 256 << 20)
+        }
+        return Execution(result: result, collected: collected)
+    }
+
+    private func rlimits(for limits: Limits, hasCgroup: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
+        // RLIMIT_CPU is only a backstop behind the ≤100 ms cgroup polling: soft one second past
+        // the limit delivers SIGXCPU, hard one more second kills (hard == soft would SIGKILL at once).
+        let cpuSoft = UInt64(limits.cpuTimeSeconds.rounded(.up)) + 1
+        var list: [(resource: Int32, soft: UInt64, hard: UInt64)] = [
+            (Int32(RLIMIT_CPU.rawValue), cpuSoft, cpuSoft + 1),
+            (Int32(RLIMIT_FSIZE.rawValue), UInt64(limits.maxFileSizeBytes), UInt64(limits.maxFileSizeBytes)),
+            (Int32(RLIMIT_NOFILE.rawValue), UInt64(limits.maxOpenFiles), UInt64(limits.maxOpenFiles)),
+            (Int32(RLIMIT_STACK.rawValue), UInt64(limits.stackBytes), UInt64(limits.stackBytes)),
+            (Int32(RLIMIT_CORE.rawValue), 0, 0),
+            // Per uid, and each run has a uid of its own: a backstop behind the pids cgroup.
+            (Shim.rlimitNPROC, UInt64(limits.maxProcesses), UInt64(limits.maxProcesses)),
+            // POSIX message queues live in the ipc namespace but their memory is not capped otherwise.
+            (Shim.rlimitMSGQUEUE, 0, 0),
+        ]
+        if !hasCgroup || cgroups.memory == nil {
+            // Weaker mode only: address space is a poor proxy for memory (it turns Python's
+            // MemoryError into RE and breaks runtimes that reserve address space).
+            list.append((Int32(RLIMIT_AS.rawValue), UInt64(limits.memoryBytes), UInt64(limits.memoryBytes)))
+        }
+        return list
+    }
+
+    private func filter(for seccomp: SandboxProfile.Seccomp) throws(SandboxError) -> SeccompFilter {
+        if let cached = filters.withLock({ $0[seccomp] }) { return cached }
+        let built = try SeccompFilter(deny: seccomp.deny, kill: seccomp.kill)
+        return filters.withLock { cache in
+            if let existing = cache[seccomp] { return existing }
+            cache[seccomp] = built
+            return built
+        }
+    }
+
+    /// Size of the seccomp program for `seccomp` in BPF instructions (diagnostics).
+    public func filterInstructionCount(for seccomp: SandboxProfile.Seccomp) throws(SandboxError) -> Int {
+        try filter(for: seccomp).instructionCount
+    }
+}
