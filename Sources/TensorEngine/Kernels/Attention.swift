@@ -27,8 +27,9 @@ public func attentionForward(
     let group = NH / NKV
     let scale = 1 / Float(HD).squareRoot()
     let ldq = NH * HD, ldk = NKV * HD
-    for b in 0..<B {
-        for h in 0..<NH {
+    parallelChunks(B * NH, callsBLAS: true) { pairs in
+        for pair in pairs {
+            let b = pair / NH, h = pair % NH
             let kvh = h / group
             let qh = q + b * T * ldq + h * HD  // (T, HD) with row stride NH*HD
             let kh = k + b * T * ldk + kvh * HD  // (T, HD) with row stride NKV*HD
@@ -61,33 +62,40 @@ public func attentionBackward(
     let group = NH / NKV
     let scale = 1 / Float(HD).squareRoot()
     let ldq = NH * HD, ldk = NKV * HD
-    let dp = scratch  // (T, T)
-    for b in 0..<B {
-        for h in 0..<NH {
-            let kvh = h / group
-            let qOffset = b * T * ldq + h * HD
-            let kOffset = b * T * ldk + kvh * HD
-            let p = att + (b * NH + h) * T * T  // (T, T)
-            let doh = dout + qOffset  // (T, HD) stride NH*HD
-            // dP = dO @ Vᵀ
-            sgemm(transA: false, transB: true, m: T, n: T, k: HD, alpha: 1, a: doh, lda: ldq, b: v + kOffset,
-                  ldb: ldk, beta: 0, c: dp, ldc: T)
-            // dV += Pᵀ @ dO
-            sgemm(transA: true, transB: false, m: T, n: HD, k: T, alpha: 1, a: p, lda: T, b: doh, ldb: ldq,
-                  beta: 1, c: dv + kOffset, ldc: ldk)
-            // Softmax backward, row by row: dS = P ∘ (dP − rowsum(P ∘ dP)); zero above the diagonal.
-            for t in 0..<T {
-                let pr = p + t * T, dr = dp + t * T
-                var dot: Float = 0
-                for j in 0...t { dot += pr[j] * dr[j] }
-                for j in 0...t { dr[j] = pr[j] * (dr[j] - dot) }
-                for j in (t + 1)..<T { dr[j] = 0 }
+    // Work is split by (batch, kv head): the query heads of one group all accumulate into the same dK and dV,
+    // so they must run on the same thread.
+    parallelChunks(B * NKV, callsBLAS: true) { units in
+        // The first chunk uses the caller's scratch; other threads need their own (T, T) for dP / dS.
+        let borrowed = units.lowerBound == 0
+        let own = borrowed ? scratch : UnsafeMutablePointer<Float>.allocate(capacity: T * T)  // (T, T)
+        defer { if !borrowed { own.deallocate() } }
+        for unit in units {
+            let b = unit / NKV, kvh = unit % NKV
+            for h in (kvh * group)..<((kvh + 1) * group) {
+                let qOffset = b * T * ldq + h * HD
+                let kOffset = b * T * ldk + kvh * HD
+                let p = att + (b * NH + h) * T * T  // (T, T)
+                let doh = dout + qOffset  // (T, HD) stride NH*HD
+                // dP = dO @ Vᵀ
+                sgemm(transA: false, transB: true, m: T, n: T, k: HD, alpha: 1, a: doh, lda: ldq, b: v + kOffset,
+                      ldb: ldk, beta: 0, c: own, ldc: T)
+                // dV += Pᵀ @ dO
+                sgemm(transA: true, transB: false, m: T, n: HD, k: T, alpha: 1, a: p, lda: T, b: doh, ldb: ldq,
+                      beta: 1, c: dv + kOffset, ldc: ldk)
+                // Softmax backward, row by row: dS = P ∘ (dP − rowsum(P ∘ dP)); zero above the diagonal.
+                for t in 0..<T {
+                    let pr = p + t * T, dr = own + t * T
+                    var dot: Float = 0
+                    for j in 0...t { dot += pr[j] * dr[j] }
+                    for j in 0...t { dr[j] = pr[j] * (dr[j] - dot) }
+                    for j in (t + 1)..<T { dr[j] = 0 }
+                }
+                // dQ += scale · dS @ K ; dK += scale · dSᵀ @ Q
+                sgemm(transA: false, transB: false, m: T, n: HD, k: T, alpha: scale, a: own, lda: T, b: k + kOffset,
+                      ldb: ldk, beta: 1, c: dq + qOffset, ldc: ldq)
+                sgemm(transA: true, transB: false, m: T, n: HD, k: T, alpha: scale, a: own, lda: T, b: q + qOffset,
+                      ldb: ldq, beta: 1, c: dk + kOffset, ldc: ldk)
             }
-            // dQ += scale · dS @ K ; dK += scale · dSᵀ @ Q
-            sgemm(transA: false, transB: false, m: T, n: HD, k: T, alpha: scale, a: dp, lda: T, b: k + kOffset,
-                  ldb: ldk, beta: 1, c: dq + qOffset, ldc: ldq)
-            sgemm(transA: true, transB: false, m: T, n: HD, k: T, alpha: scale, a: dp, lda: T, b: q + qOffset,
-                  ldb: ldq, beta: 1, c: dk + kOffset, ldc: ldk)
         }
     }
 }

@@ -21,17 +21,19 @@ public func logSoftmaxGatherForward(
     logprobs: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
     targets: UnsafePointer<Int32>, mask: UnsafePointer<Float>?, N: Int, V: Int
 ) {
-    for n in 0..<N {
-        let row = logits + n * V  // (V)
-        var maxLogit = -Float.infinity
-        for v in 0..<V { maxLogit = max(maxLogit, row[v]) }
-        var sum: Float = 0
-        for v in 0..<V { sum += expf(row[v] - maxLogit) }
-        lse[n] = maxLogit + logf(sum)
-        if let mask, mask[n] == 0 {
-            logprobs[n] = 0
-        } else {
-            logprobs[n] = row[Int(targets[n])] - lse[n]
+    parallelChunks(N, minimumPerChunk: max(1, (1 << 15) / max(V, 1))) { rows in
+        for n in rows {
+            let row = logits + n * V  // (V)
+            var maxLogit = -Float.infinity
+            for v in 0..<V { maxLogit = max(maxLogit, row[v]) }
+            var sum: Float = 0
+            for v in 0..<V { sum += expf(row[v] - maxLogit) }
+            lse[n] = maxLogit + logf(sum)
+            if let mask, mask[n] == 0 {
+                logprobs[n] = 0
+            } else {
+                logprobs[n] = row[Int(targets[n])] - lse[n]
+            }
         }
     }
 }
@@ -50,15 +52,17 @@ public func logSoftmaxGatherBackward(
     dlogits: UnsafeMutablePointer<Float>, dlogprobs: UnsafePointer<Float>, logits: UnsafePointer<Float>,
     lse: UnsafePointer<Float>, targets: UnsafePointer<Int32>, mask: UnsafePointer<Float>?, N: Int, V: Int
 ) {
-    for n in 0..<N {
-        if let mask, mask[n] == 0 { continue }
-        let g = dlogprobs[n]
-        if g == 0 { continue }
-        let row = logits + n * V  // (V)
-        let drow = dlogits + n * V  // (V)
-        let l = lse[n]
-        for v in 0..<V { drow[v] -= g * expf(row[v] - l) }
-        drow[Int(targets[n])] += g
+    parallelChunks(N, minimumPerChunk: max(1, (1 << 15) / max(V, 1))) { rows in
+        for n in rows {
+            if let mask, mask[n] == 0 { continue }
+            let g = dlogprobs[n]
+            if g == 0 { continue }
+            let row = logits + n * V  // (V)
+            let drow = dlogits + n * V  // (V)
+            let l = lse[n]
+            for v in 0..<V { drow[v] -= g * expf(row[v] - l) }
+            drow[Int(targets[n])] += g
+        }
     }
 }
 

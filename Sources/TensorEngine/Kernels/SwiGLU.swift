@@ -15,9 +15,11 @@ import Darwin
 public func swigluForward(
     out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, N: Int
 ) {
-    for i in 0..<N {
-        let g = gate[i]
-        out[i] = g / (1 + expf(-g)) * up[i]
+    parallelChunks(N, minimumPerChunk: 1 << 15) { range in
+        for i in range {
+            let g = gate[i]
+            out[i] = g / (1 + expf(-g)) * up[i]
+        }
     }
 }
 
@@ -35,11 +37,13 @@ public func swigluBackward(
     dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
     gate: UnsafePointer<Float>, up: UnsafePointer<Float>, N: Int
 ) {
-    for i in 0..<N {
-        let g = gate[i]
-        let s = 1 / (1 + expf(-g))
-        let silu = g * s
-        dup[i] += dout[i] * silu
-        dgate[i] += dout[i] * up[i] * s * (1 + g * (1 - s))
+    parallelChunks(N, minimumPerChunk: 1 << 15) { range in
+        for i in range {
+            let g = gate[i]
+            let s = 1 / (1 + expf(-g))
+            let silu = g * s
+            dup[i] += dout[i] * silu
+            dgate[i] += dout[i] * up[i] * s * (1 + g * (1 - s))
+        }
     }
 }

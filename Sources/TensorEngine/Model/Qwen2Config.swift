@@ -185,3 +185,19 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+// MARK: - Cost model
+
+extension Qwen2Config {
+    /// Floating-point operations (2 per multiply-add) of the matmuls in one forward pass over `B` sequences of `T`
+    /// tokens: the projections, the MLP, the LM head, and attention's two GEMMs over the full T×T square (which is
+    /// what the kernels compute; half of it is masked). A training step (forward + backward) costs three times this.
+    public func forwardFLOPs(B: Int, T: Int) -> Double {
+        let C = Double(hiddenSize), I = Double(intermediateSize), HD = Double(headDim)
+        let q = Double(numHeads) * HD, kv = Double(numKVHeads) * HD
+        let perTokenPerLayer = 2 * (C * q + 2 * C * kv + q * C + 3 * C * I)
+        let perTokenHead = 2 * C * Double(vocabSize)
+        let attentionPerSequence = Double(numLayers) * Double(numHeads) * 2 * (2 * Double(T) * Double(T) * HD)
+        return Double(B * T) * (Double(numLayers) * perTokenPerLayer + perTokenHead) + Double(B) * attentionPerSequence
+    }
+}

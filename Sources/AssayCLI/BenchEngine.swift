@@ -1,0 +1,252 @@
+import ArgumentParser
+import Foundation
+import TensorEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `assay bench engine`: training and sampling throughput of the TensorEngine, each beside a baseline measured in
+/// the same run (OpenBLAS sgemm peak for training; recomputing the prefix for KV-cached sampling).
+struct BenchEngine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "TensorEngine: forward+backward and sampling tokens/s for two model sizes, against the sgemm peak "
+            + "and prefix recomputation measured in the same run.")
+
+    @Option(help: "Timed repetitions per measurement; medians are reported.")
+    var repetitions = 5
+
+    @Option(help: "Training batch: sequences per step.")
+    var batch = 4
+
+    @Option(help: "Training batch: tokens per sequence.")
+    var sequenceLength = 256
+
+    @Option(help: "Sampling: sequences generated at once.")
+    var samplingBatch = 8
+
+    @Option(help: "Sampling: new tokens per sequence.")
+    var newTokens = 128
+
+    @Flag(help: "Also train a small model from scratch on testdata/corpus and sample from it (a few minutes).")
+    var trainDemo = false
+
+    @Option(help: "Steps for --train-demo.")
+    var demoSteps = 300
+
+    @Option(help: "Repository root holding testdata/ (for --train-demo).")
+    var root = "."
+
+    func run() throws {
+        print("assay bench engine: \(CPUBackend().name), OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"), medians of \(repetitions)")
+        print("The machine may be shared: the sgemm peak is re-measured between the timed training steps, and each")
+        print("model's efficiency is its step's achieved GFLOP/s over the peak measured alongside it.")
+        for config in Self.sizes {
+            try benchModel(config: config)
+        }
+        if trainDemo { try runTrainDemo() }
+    }
+
+    /// Two sizes with Qwen2's proportions (head dim 64, 2:1 grouped-query attention, MLP ≈ 2.75 C).
+    static let sizes: [Qwen2Config] = [
+        Qwen2Config(hiddenSize: 256, intermediateSize: 704, numLayers: 4, numHeads: 4, numKVHeads: 2,
+                     vocabSize: 4096, ropeTheta: 10_000, maxPositionEmbeddings: 1024),
+        Qwen2Config(hiddenSize: 512, intermediateSize: 1408, numLayers: 8, numHeads: 8, numKVHeads: 4,
+                     vocabSize: 4096, ropeTheta: 10_000, maxPositionEmbeddings: 1024),
+    ]
+
+    // MARK: Baseline: sgemm
+
+    /// Square n=1024 single-precision GEMMs in OpenBLAS with its default threading: the best rate this machine's
+    /// BLAS reaches, which the model's matmuls cannot exceed.
+    final class SgemmProbe {
+        let n = 1024
+        let a: Tensor, b: Tensor, c: Tensor
+        init() {
+            a = Tensor.randomForBench([n, n], seed: 1)
+            b = Tensor.randomForBench([n, n], seed: 2)
+            c = Tensor(shape: [n, n])
+            run()  // warm the threads
+        }
+        func run() {
+            sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.data, lda: n, b: b.data, ldb: n,
+                  beta: 0, c: c.data, ldc: n)
+        }
+        /// GFLOP/s of one measurement (4 GEMMs).
+        func measure() -> Double {
+            let seconds = medianSeconds(repetitions: 1) { for _ in 0..<4 { run() } } / 4
+            return 2 * Double(n * n * n) / seconds / 1e9
+        }
+    }
+
+    // MARK: Model throughput
+
+    func benchModel(config: Qwen2Config) throws {
+        let model = try Qwen2Model(config: config)
+        model.initializeRandom(seed: 1)
+        print(String(format: "\nC=%d L=%d heads %d/%d I=%d V=%d: %.1fM parameters; training batch B=%d T=%d",
+                     config.hiddenSize, config.numLayers, config.numHeads, config.numKVHeads,
+                     config.intermediateSize, config.vocabSize, Double(model.parameterCount) / 1e6, batch,
+                     sequenceLength))
+        let probe = SgemmProbe()
+        let trainer = Trainer(model: model)
+        var rng = SplitMix64(seed: 9)
+        let sequences = (0..<batch).map { _ in
+            (0...sequenceLength).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }
+        }
+        let data = try TrainingBatch.packing(sequences, padToken: 0)
+        trainer.crossEntropyStep(data)  // warm-up: allocates activations
+        model.zeroGradients()
+        var peaks: [Double] = []
+        let step = medianSeconds(repetitions: repetitions) {
+            trainer.crossEntropyStep(data)
+            model.zeroGradients()
+        } between: {
+            peaks.append(probe.measure())
+        }
+        peaks.append(probe.measure())
+        let peak = peaks.sorted()[peaks.count / 2]
+        let optimizer = medianSeconds(repetitions: repetitions) { trainer.step(learningRate: 0) }
+        let tokens = Double(batch * sequenceLength)
+        let flops = 3 * config.forwardFLOPs(B: batch, T: sequenceLength)
+        let gflops = flops / step / 1e9
+        print(String(format: "  sgemm peak (n=1024, interleaved):         %7.1f GFLOP/s (min %.1f, max %.1f)",
+                     peak, peaks.min()!, peaks.max()!))
+        print(String(format: "  forward+backward:   %8.0f tokens/s  %7.1f GFLOP/s = %4.0f%% of sgemm peak  (%.0f ms/step)",
+                     tokens / step, gflops, 100 * gflops / peak, step * 1000))
+        print(String(format: "  + clip + AdamW:     %8.0f tokens/s  (optimizer %.1f ms/step)",
+                     tokens / (step + optimizer), optimizer * 1000))
+
+        // Sampling: the same prompts, with the KV cache and by recomputing the whole prefix for each token.
+        let prompts = (0..<samplingBatch).map { _ in (0..<16).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) } }
+        let parameters = SamplingParameters(temperature: 1, maxNewTokens: newTokens, seed: 3)
+        let sampler = Sampler(model: model)
+        _ = try sampler.generate(prompts: prompts, parameters: parameters)
+        let cached = medianSeconds(repetitions: repetitions) {
+            _ = try? sampler.generate(prompts: prompts, parameters: parameters)
+        }
+        let recompute = medianSeconds(repetitions: max(1, min(repetitions, 3))) {
+            recomputePrefixGenerate(model: model, prompts: prompts, parameters: parameters)
+        }
+        let generated = Double(samplingBatch * newTokens)
+        print(String(format: "  sampling, KV cache: %8.0f tokens/s  (batch %d, 16-token prompts, %d new tokens)",
+                     generated / cached, samplingBatch, newTokens))
+        print(String(format: "  sampling, recompute:%8.0f tokens/s  → KV cache is %.1f× faster",
+                     generated / recompute, recompute / cached))
+    }
+
+    /// The baseline the KV cache replaces: every new token runs the model over the whole sequence so far.
+    func recomputePrefixGenerate(model: Qwen2Model, prompts: [[Int32]], parameters: SamplingParameters) {
+        var sequences = prompts
+        let V = model.config.vocabSize
+        var rngs = prompts.indices.map { SplitMix64(seed: parameters.seed &+ UInt64($0)) }
+        for _ in 0..<parameters.maxNewTokens {
+            let T = sequences[0].count  // equal-length prompts stay equal length
+            let logits = model.forward(tokens: sequences.flatMap { $0 }, B: sequences.count, T: T)  // (B, T, V)
+            for b in sequences.indices {
+                let row = logits.data + (b * T + T - 1) * V
+                sequences[b].append(sampleFromLogits(row, V: V, rng: &rngs[b]))
+            }
+        }
+    }
+
+    // MARK: From-scratch demo
+
+    func runTrainDemo() throws {
+        let rootURL = URL(fileURLWithPath: root)
+        let tokenizer = try BPETokenizer(contentsOf: rootURL.appendingPathComponent("testdata/tokenizer/code-bpe-1k.json"))
+        let text = try String(contentsOf: rootURL.appendingPathComponent("testdata/corpus/python-code.txt"), encoding: .utf8)
+        let ids = tokenizer.encode(text)
+        let config = Qwen2Config(hiddenSize: 256, intermediateSize: 704, numLayers: 4, numHeads: 4, numKVHeads: 2,
+                                 vocabSize: tokenizer.vocabularySize, ropeTheta: 10_000, tieWordEmbeddings: true,
+                                 maxPositionEmbeddings: 512)
+        let model = try Qwen2Model(config: config)
+        model.initializeRandom(seed: 1)
+        let trainer = Trainer(model: model, hyperparameters: .init(learningRate: 2e-3, weightDecay: 0.1))
+        let T = 128, B = 8
+        let split = ids.count * 95 / 100  // the last 5% is held out for the validation loss
+        print("\ntrain demo: \(ids.count) BPE tokens of code, \(model.parameterCount) parameters, B=\(B) T=\(T), \(demoSteps) steps")
+        var rng = SplitMix64(seed: 5)
+        func batch(from range: Range<Int>) throws -> TrainingBatch {
+            try TrainingBatch.packing((0..<B).map { _ in
+                let start = range.lowerBound + Int(rng.next() % UInt64(range.count - T - 1))
+                return Array(ids[start...(start + T)])
+            }, padToken: 0)
+        }
+        let validation = try (0..<4).map { _ in try batch(from: split..<ids.count) }
+        func validationLoss() -> Float {
+            var total: Float = 0
+            for v in validation {
+                let lp = trainer.logProbs(v)
+                total -= lp.reduce(0, +) / Float(v.maskedCount)
+            }
+            return total / Float(validation.count)
+        }
+        let start = Date()
+        for s in 0..<demoSteps {
+            // Linear warm-up for 20 steps, then cosine decay to 10%: the nanoGPT schedule.
+            let warm = min(1, Float(s + 1) / 20)
+            let progress = Float(s) / Float(max(demoSteps - 1, 1))
+            let lr = 2e-3 * warm * (0.1 + 0.45 * (1 + cosf(Float.pi * progress)))
+            let loss = trainer.crossEntropyStep(try batch(from: 0..<split))
+            let norm = trainer.step(learningRate: lr)
+            if s % 25 == 0 || s == demoSteps - 1 {
+                let val = s % 100 == 0 || s == demoSteps - 1 ? String(format: "  val %.3f", validationLoss()) : ""
+                print(String(format: "  step %4d  loss %.3f  grad norm %.2f  lr %.2e%@  (%.0f s)",
+                             s, loss, norm, lr, val, Date().timeIntervalSince(start)))
+            }
+        }
+        let prompt = tokenizer.encode("def is_palindrome(s):\n")
+        let out = try Sampler(model: model).generate(
+            prompts: [prompt], parameters: .init(temperature: 0.7, topP: 0.95, maxNewTokens: 120,
+                                                 stopTokens: [tokenizer.specialTokenID("<|endoftext|>") ?? 0], seed: 1))
+        print("  sample (temperature 0.7, top-p 0.95):\n" + tokenizer.decode(prompt + out[0].tokens))
+        try trainer.saveCheckpoint(directory: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("assay-train-demo"))
+        print("  checkpoint: \(NSTemporaryDirectory())assay-train-demo")
+    }
+}
+
+// MARK: - Helpers
+
+private func engineSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// The median wall time of `body` over `repetitions` runs (the machine is shared: medians, not means), running
+/// the untimed `between` after each one.
+private func medianSeconds(repetitions: Int, _ body: () -> Void, between: () -> Void = {}) -> Double {
+    var times: [Double] = []
+    for _ in 0..<max(1, repetitions) {
+        let start = engineSeconds()
+        body()
+        times.append(engineSeconds() - start)
+        between()
+    }
+    times.sort()
+    return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+}
+
+/// Plain temperature-1 sampling for the recompute baseline (same work per token as the sampler's unfiltered path).
+private func sampleFromLogits(_ logits: UnsafePointer<Float>, V: Int, rng: inout SplitMix64) -> Int32 {
+    var maxLogit = -Float.infinity
+    for v in 0..<V { maxLogit = max(maxLogit, logits[v]) }
+    var sum: Float = 0
+    for v in 0..<V { sum += expf(logits[v] - maxLogit) }
+    let u = rng.nextUnitFloat() * sum
+    var cumulative: Float = 0
+    for v in 0..<V {
+        cumulative += expf(logits[v] - maxLogit)
+        if u < cumulative { return Int32(v) }
+    }
+    return Int32(V - 1)
+}
+
+extension Tensor {
+    fileprivate static func randomForBench(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SplitMix64(seed: seed)
+        return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.nextUnitFloat() - 0.5 })
+    }
+}
