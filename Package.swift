@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "assay", targets: ["AssayCLI"]),
+        .executable(name: "assay-box-init", targets: ["assay-box-init"]),
         .library(name: "Sandboxing", targets: ["Sandboxing"]),
     ],
     dependencies: [
@@ -25,6 +26,10 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
         ),
+        // pid 1 of every box (static: no dynamic loader work on the hot path).
+        .executableTarget(
+            name: "assay-box-init", path: "Sources/BoxInit",
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
 
         // MARK: - TensorEngine (begin)

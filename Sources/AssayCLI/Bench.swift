@@ -3,6 +3,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, each against a baseline measured in the same run.",
-        subcommands: [BenchSandbox.self])
+        subcommands: [BenchSandbox.self, BenchEngine.self])
 }
-struct BenchSandbox: ParsableCommand { func run() {} }

@@ -99,9 +99,19 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, char
     return 0;
 }
 
-static int add_builtin_rules(scmp_filter_ctx ctx, char *bad_name) {
+static int named_in(const char *name, const char *const *names, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(name, names[i]) == 0) return 1;
+    return 0;
+}
+
+static int add_builtin_rules(scmp_filter_ctx ctx, const csandbox_policy *policy, char *bad_name) {
     int rc;
     for (size_t i = 0; i < sizeof(kDenyRules) / sizeof(kDenyRules[0]); i++) {
+        // A profile's own rule for the same syscall wins (e.g. ptrace as a kill, for SYS).
+        if (named_in(kDenyRules[i].name, policy->deny_names, policy->deny_count) ||
+            named_in(kDenyRules[i].name, policy->kill_names, policy->kill_count))
+            continue;
         rc = add_rule(ctx, SCMP_ACT_ERRNO(kDenyRules[i].err), kDenyRules[i].name, bad_name, 0, NULL);
         if (rc) return rc;
     }
@@ -186,7 +196,7 @@ int csandbox_filter_build(const csandbox_policy *policy, csandbox_filter **out, 
     // Syscalls of another ABI (i386 via int 0x80, x32) bypass a filter written for x86_64
     // numbers, so a foreign architecture kills the process outright.
     int rc = -seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    if (!rc) rc = add_builtin_rules(ctx, bad_name);
+    if (!rc) rc = add_builtin_rules(ctx, policy, bad_name);
     for (size_t i = 0; !rc && i < policy->deny_count; i++)
         rc = add_rule(ctx, SCMP_ACT_ERRNO((uint32_t)policy->deny_errno), policy->deny_names[i], bad_name, 0, NULL);
     for (size_t i = 0; !rc && i < policy->kill_count; i++)

@@ -143,17 +143,19 @@ static void enter_root(const csandbox_spawn_args *a, int err_fd) {
 }
 
 static void set_fds(const csandbox_spawn_args *a, int err_fd) {
-    // dup3 into 0/1/2 clears close-on-exec on the copies; everything else, including the error
-    // pipe, closes at execve, so no host descriptor reaches the program.
-    int fds[3] = {a->stdin_fd, a->stdout_fd, a->stderr_fd};
-    for (int target = 0; target < 3; target++) {
-        if (fds[target] == target) {
-            CHECK(CSANDBOX_STAGE_FDS, syscall(SYS_fcntl, target, F_SETFD, 0));
-        } else {
-            CHECK(CSANDBOX_STAGE_FDS, syscall(SYS_dup3, fds[target], target, 0));
-        }
+    // Lift every source above the targets first: a source may itself be 0-3 and would be
+    // clobbered by an earlier dup3. dup3 into 0-3 then clears close-on-exec on the copies;
+    // everything else, the error pipe included, closes at execve, so no host descriptor leaks.
+    int sources[4] = {a->stdin_fd, a->stdout_fd, a->stderr_fd, a->status_fd};
+    int count = a->status_fd >= 0 ? 4 : 3;
+    for (int i = 0; i < count; i++) {
+        long lifted = syscall(SYS_fcntl, sources[i], F_DUPFD_CLOEXEC, 10);
+        if (lifted < 0) child_fail(err_fd, CSANDBOX_STAGE_FDS, errno);
+        sources[i] = (int)lifted;
     }
-    CHECK(CSANDBOX_STAGE_FDS, syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
+    for (int target = 0; target < count; target++)
+        CHECK(CSANDBOX_STAGE_FDS, syscall(SYS_dup3, sources[target], target, 0));
+    CHECK(CSANDBOX_STAGE_FDS, syscall(SYS_close_range, (unsigned)count, ~0U, CLOSE_RANGE_CLOEXEC));
 }
 
 static void drop_privileges(const csandbox_spawn_args *a, int err_fd) {

@@ -102,6 +102,18 @@ extension Sandbox {
         try run(prepare(source: source, profile: profile), stdin: stdin, limits: limits)
     }
 
+    /// Runs an arbitrary command (an absolute path inside the box) with the base environment,
+    /// `files` in /app and the built-in seccomp policy plus `seccomp`.
+    public func run(command argv: [String], files: [BoxFile] = [], stdin: [UInt8] = [], limits: Limits = Limits(),
+                    seccomp: SandboxProfile.Seccomp = SandboxProfile.Seccomp()) throws(SandboxError) -> RunResult {
+        guard let exe = argv.first, exe.hasPrefix("/") else {
+            throw SandboxError(.invalidConfiguration, "the command must start with an absolute path inside the box, got \(argv)")
+        }
+        let environment = Sandbox.baseEnvironment.map { "\($0.key)=\($0.value)" }.sorted()
+        return try execute(argv: argv, environment: environment, files: files, stdin: stdin, limits: limits,
+                           seccomp: seccomp, collect: nil).result
+    }
+
     func environment(for profile: SandboxProfile) -> [String] {
         Sandbox.baseEnvironment.merging(profile.environment) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
     }

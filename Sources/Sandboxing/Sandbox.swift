@@ -11,7 +11,9 @@ public final class Sandbox: Sendable {
     public struct Configuration: Sendable {
         /// Host directory for box mount points and the sanitized /etc (created, mode 0700).
         public var stateDirectory: String
-        /// First uid handed to runs; run slot `n` gets `uidBase + n`.
+        /// First uid of the range runs use. Each ``Sandbox`` claims its own block of
+        /// ``UidBlocks/blockSize`` uids in that range (across processes too), and slot `n` of the
+        /// block runs as `blockStart + n`, so no two live runs on the host share a uid.
         public var uidBase: uid_t
         /// Run even when the host lacks cgroup controllers, with weaker limits (RLIMIT_AS instead
         /// of a memory cgroup, RLIMIT_NPROC instead of pids, RLIMIT_CPU and wall time only).
@@ -19,13 +21,16 @@ public final class Sandbox: Sendable {
         public var allowWeakerIsolation: Bool
         /// Directories of the host's /etc bound read-only into the sanitized /etc.
         public var etcBinds: [String]
+        /// The box init (`assay-box-init`); nil: `$ASSAY_BOX_INIT`, then beside the running executable.
+        public var initBinary: String?
 
         public init(stateDirectory: String = "/run/assay", uidBase: uid_t = 2_000_000,
-                    allowWeakerIsolation: Bool = false, etcBinds: [String] = ["alternatives"]) {
+                    allowWeakerIsolation: Bool = false, etcBinds: [String] = ["alternatives"], initBinary: String? = nil) {
             self.stateDirectory = stateDirectory
             self.uidBase = uidBase
             self.allowWeakerIsolation = allowWeakerIsolation
             self.etcBinds = etcBinds
+            self.initBinary = initBinary
         }
     }
 
@@ -33,9 +38,11 @@ public final class Sandbox: Sendable {
     /// Isolation layers this host lacks; empty in the default (full) mode.
     public let warnings: [String]
     private let directory: String
+    private let initBinary: String
     private let cgroups: CgroupLayout
     private let cgroupName: String
     private let slots: SlotPool
+    private let uidBlock: UidBlocks.Claim
     private let runCounter = Atomic<Int>(0)
     private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
     let artefacts = ArtefactCache(capacity: 256)
@@ -51,6 +58,7 @@ public final class Sandbox: Sendable {
                 "assay's sandbox must run as root: it creates pid, mount, network, ipc and uts namespaces, mounts a private root and manages cgroups. Run it as root (sudo), or in a container started with --privileged")
         }
         signal(SIGPIPE, SIG_IGN)
+        initBinary = try BoxInitLocator.locate(configured: configuration.initBinary)
         let pid = getpid()
         let instance = Self.instanceCounter.add(1, ordering: .relaxed).newValue
         directory = "\(configuration.stateDirectory)/\(pid)-\(instance)"
@@ -81,7 +89,8 @@ public final class Sandbox: Sendable {
         try Self.makeDirectory(configuration.stateDirectory)
         try Self.makeDirectory(directory)
         try SanitizedEtc.create(at: directory + "/etc", binds: configuration.etcBinds)
-        slots = SlotPool(uidBase: configuration.uidBase, directory: directory, poolNetworkNamespaces: true)
+        uidBlock = try UidBlocks.claim(stateDirectory: configuration.stateDirectory, uidBase: configuration.uidBase)
+        slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true)
 
         // One real run proves every layer works here before any verdict is trusted.
         do throws(SandboxError) {
@@ -119,6 +128,10 @@ public final class Sandbox: Sendable {
     }
 
     // MARK: - Running
+
+    /// The uids this sandbox's runs use (its claimed block): a host-side check for stray
+    /// processes looks for these.
+    public var uidRange: ClosedRange<uid_t> { uidBlock.firstUid...(uidBlock.firstUid + uid_t(UidBlocks.blockSize) - 1) }
 
     /// The base environment of every run: minimal, and one thread per numeric library so a
     /// program's threads do not crowd out other boxes.
@@ -159,12 +172,15 @@ public final class Sandbox: Sendable {
         open += [stdoutPipe.read, stdoutPipe.write]
         let stderrPipe = try Shim.pipe()
         open += [stderrPipe.read, stderrPipe.write]
+        let statusPipe = try Shim.pipe()
+        open += [statusPipe.read, statusPipe.write]
 
         let spec = SpawnSpec(
-            path: argv[0], argv: argv, environment: environment,
-            stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
+            path: Box.initPath, argv: [Box.initPath] + argv, environment: environment,
+            stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write, statusFD: statusPipe.write,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
-            root: box.root, mounts: box.mountPlan(etcDirectory: directory + "/etc", etcBinds: configuration.etcBinds),
+            root: box.root,
+            mounts: box.mountPlan(etcDirectory: directory + "/etc", etcBinds: configuration.etcBinds, initBinary: initBinary),
             workdir: "/work", netnsFD: slot.netnsFD,
             cloneFlags: Shim.boxCloneFlags,
             hostname: "assay", rlimits: rlimits(for: limits, hasCgroup: cgroup != nil),
@@ -173,15 +189,23 @@ public final class Sandbox: Sendable {
         let spawned = try Shim.spawn(spec)
         // The child holds its own copies now. The parent's write ends must close, or the pipes
         // would never reach EOF; the supervisor owns (and closes) the read ends.
-        open.removeAll()
-        for fd in [stdinFD, stdoutPipe.write, stderrPipe.write] { close(fd) }
+        open = [statusPipe.read]
+        for fd in [stdinFD, stdoutPipe.write, stderrPipe.write, statusPipe.write] { close(fd) }
 
-        let outcome = try Shim.supervise(Shim.Watch(
+        var outcome = try Shim.supervise(Shim.Watch(
             pid: spawned.pid, pidfd: spawned.pidfd, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read,
             stdoutCap: limits.maxStdoutBytes, stderrCap: limits.maxStderrBytes,
             wallLimitNanoseconds: Int64(limits.wallTimeSeconds * 1e9),
             cpuLimitNanoseconds: Int64(limits.cpuTimeSeconds * 1e9),
             cpuUsageFD: cgroup?.cpuFD ?? -1, cpuUsageFormat: cgroup?.cpuFormat ?? 0, startNanoseconds: start))
+
+        // Every writer of the status pipe is dead now: this read sees the init's record, then EOF.
+        switch BoxInitRecord.read(from: statusPipe.read) {
+        case .exited(let status): outcome.waitStatus = status
+        case .execFailed(let err):
+            throw SandboxError(.spawnFailed, "the box could not start \(argv[0])", stage: "exec", errno: err)
+        case nil: break  // killed before the program ended: the init's own status (SIGKILL) stands
+        }
 
         let usage = ResourceUsage(
             peakMemoryBytes: cgroup?.peakMemoryBytes ?? Int(outcome.maxRSSBytes),

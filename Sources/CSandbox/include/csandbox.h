@@ -103,6 +103,7 @@ typedef struct {
     char *_Nullable const *_Nullable argv;            // NULL-terminated
     char *_Nullable const *_Nullable envp;            // NULL-terminated
     int stdin_fd, stdout_fd, stderr_fd;              // become 0, 1, 2
+    int status_fd;                                   // >= 0: becomes 3 (the box init's status pipe)
     const int *_Nullable cgroup_procs_fds;           // each gets "0" written: join that cgroup
     size_t cgroup_procs_count;
     const char *_Nullable root;                      // box root (host path); NULL: no new root

@@ -27,6 +27,9 @@ struct Box {
     /// System directories bound read-only, or linked when the host has merged /usr.
     static let systemLinks = ["bin", "lib", "lib64", "sbin"]
     static let devices = ["null", "zero", "full", "random", "urandom"]
+    /// Where the box init (assay-box-init, bound read-only from the host) appears in the box.
+    static let initPath = "/.assay-init"
+
 
     init(slot: Slot) {
         root = slot.boxPath
@@ -64,6 +67,8 @@ struct Box {
             let rc = FileOps.create(root + "/dev/" + name, contents: [], mode: 0o666)
             if rc != 0 { throw fail("dev/\(name)", rc) }
         }
+        let initRC = FileOps.create(root + Self.initPath, contents: [], mode: 0o555)
+        if initRC != 0 { throw fail("init mount point", initRC) }
         for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                                ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
         where symlink(target, root + "/dev/" + link) < 0 {
@@ -79,8 +84,11 @@ struct Box {
     }
 
     /// The mount plan the child executes before pivot_root (see spawn.c `apply_mounts`).
-    func mountPlan(etcDirectory: String, etcBinds: [String]) -> [MountStep] {
-        var plan: [MountStep] = [MountStep(kind: .bindReadOnly, source: "/usr", target: root + "/usr")]
+    func mountPlan(etcDirectory: String, etcBinds: [String], initBinary: String) -> [MountStep] {
+        var plan: [MountStep] = [
+            MountStep(kind: .bindReadOnly, source: "/usr", target: root + "/usr"),
+            MountStep(kind: .bindReadOnly, source: initBinary, target: root + Self.initPath),
+        ]
         for name in Self.systemLinks {
             var st = stat()
             if lstat("/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {

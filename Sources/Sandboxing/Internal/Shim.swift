@@ -68,6 +68,7 @@ struct SpawnSpec {
     var argv: [String]
     var environment: [String]
     var stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
+    var statusFD: Int32
     var cgroupProcsFDs: [Int32]
     var root: String?
     var mounts: [MountStep]
@@ -141,6 +142,7 @@ enum Shim {
                             args.stdin_fd = spec.stdinFD
                             args.stdout_fd = spec.stdoutFD
                             args.stderr_fd = spec.stderrFD
+                            args.status_fd = spec.statusFD
                             args.cgroup_procs_fds = UnsafePointer(procsPtr.baseAddress)
                             args.cgroup_procs_count = procsPtr.count
                             args.root = spec.root == nil ? nil : UnsafePointer(strings.pointer(at: 2))

@@ -24,7 +24,7 @@ final class SlotPool: Sendable {
     private let uidBase: uid_t
     private let directory: String
     private let poolNetworkNamespaces: Bool
-    static let maximum = 4096
+    static let maximum = UidBlocks.blockSize
 
     init(uidBase: uid_t, directory: String, poolNetworkNamespaces: Bool) {
         self.uidBase = uidBase
