@@ -68,7 +68,8 @@ extension Sandbox {
 
         let execution = try execute(
             argv: compile.command.argv, environment: environment(for: profile), files: [sourceFile], stdin: [],
-            limits: compile.limits, seccomp: profile.seccomp, collect: compile.artifact)
+            limits: compile.limits, seccomp: profile.seccomp, collect: compile.artifact, collectLimit: 256 << 20,
+            collectIsOptional: false)
         let run = execution.result
         let entry: ArtefactCache.Entry
         if run.verdict == .ok, let bytes = execution.collected {
@@ -95,6 +96,23 @@ extension Sandbox {
         return try execute(
             argv: program.profile.run.argv, environment: environment(for: program.profile), files: program.files,
             stdin: stdin, limits: limits ?? program.profile.limits, seccomp: program.profile.seccomp, collect: nil).result
+    }
+
+
+    /// Runs a prepared program once and reads `collect` back from its /work afterwards: a file
+    /// the host reads out of band (never following symlinks, regular files only, at most
+    /// `collectLimitBytes`). The file is nil when the run did not end OK or did not write it.
+    public func run(_ program: PreparedProgram, stdin: [UInt8] = [], limits: Limits? = nil, collect: String,
+                    collectLimitBytes: Int = 16 << 20) throws(SandboxError) -> (result: RunResult, collected: [UInt8]?) {
+        if let failure = program.compileFailure { return (failure, nil) }
+        guard SandboxProfile.isPlainFileName(collect) else {
+            throw SandboxError(.invalidConfiguration, "collect must be a plain file name in /work, got '\(collect)'")
+        }
+        let execution = try execute(
+            argv: program.profile.run.argv, environment: environment(for: program.profile), files: program.files,
+            stdin: stdin, limits: limits ?? program.profile.limits, seccomp: program.profile.seccomp,
+            collect: collect, collectLimit: collectLimitBytes, collectIsOptional: true)
+        return (execution.result, execution.collected)
     }
 
     /// Prepares and runs `source` once.

@@ -147,7 +147,8 @@ public final class Sandbox: Sendable {
 
     /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
-                 seccomp: SandboxProfile.Seccomp, collect: String?) throws(SandboxError) -> Execution {
+                 seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
+                 collectIsOptional: Bool = false) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -213,7 +214,12 @@ public final class Sandbox: Sendable {
         let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits)
         var collected: [UInt8]?
         if let collect, result.verdict == .ok {
-            collected = try box.readWorkFile(collect, limit: 256 << 20)
+            do {
+                collected = try box.readWorkFile(collect, limit: collectLimit)
+            } catch where collectIsOptional && error.code == .artefactUnavailable {
+                // The program did not leave a usable file: that is its result, not a sandbox fault.
+                collected = nil
+            }
         }
         return Execution(result: result, collected: collected)
     }
