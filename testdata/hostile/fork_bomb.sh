@@ -1,0 +1,7 @@
+# The shell fork bomb :(){ :|:& };: (dash wants a word for a name, so it is spelled "bomb").
+# The function spawns two copies of itself in the background and returns, so the main shell would
+# finish at once: it waits instead, keeping the bomb inside the run until a limit ends it.
+bomb() { bomb | bomb & }
+bomb
+wait
+sleep 30
