@@ -29,23 +29,23 @@ struct BenchEngine: ParsableCommand {
     @Option(help: "Sampling: new tokens per sequence.")
     var newTokens = 128
 
-    @Flag(help: "Also train a small model from scratch on testdata/corpus and sample from it (a few minutes).")
+    @Flag(help: "Instead of the throughput benchmarks, train a small model from scratch on testdata/corpus and sample from it (a few minutes).")
     var trainDemo = false
 
     @Option(help: "Steps for --train-demo.")
-    var demoSteps = 300
+    var demoSteps = 1000
 
     @Option(help: "Repository root holding testdata/ (for --train-demo).")
     var root = "."
 
     func run() throws {
+        if trainDemo { return try runTrainDemo() }
         print("assay bench engine: \(CPUBackend().name), OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"), medians of \(repetitions)")
         print("The machine may be shared: the sgemm peak is re-measured between the timed training steps, and each")
         print("model's efficiency is its step's achieved GFLOP/s over the peak measured alongside it.")
         for config in Self.sizes {
             try benchModel(config: config)
         }
-        if trainDemo { try runTrainDemo() }
     }
 
     /// Two sizes with Qwen2's proportions (head dim 64, 2:1 grouped-query attention, MLP ≈ 2.75 C).
