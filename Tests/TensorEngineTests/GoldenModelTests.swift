@@ -78,6 +78,23 @@ struct GoldenModelTests {
         #expect(throws: EngineError.self) { try Qwen2Model.load(directory: dir) }
     }
 
+    @Test func readsBF16AndF16Tensors() throws {
+        // Real Qwen2 checkpoints are BF16: a hand-built file with one BF16 and one F16 tensor must read as float32.
+        let header = #"{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[4,6]}}"#
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        for bits: UInt16 in [0x3FC0, 0xC100, 0x3800] {  // bf16 1.5, bf16 -8, f16 0.5
+            withUnsafeBytes(of: bits.littleEndian) { data.append(contentsOf: $0) }
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("te-bf16-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try data.write(to: url)
+        let (tensors, _) = try SafeTensors.read(url)
+        #expect(tensors["a"]?.values == [1.5, -8])
+        #expect(tensors["b"]?.values == [0.5])
+    }
+
     @Test func halfPrecisionConversion() {
         #expect(SafeTensors.halfToFloat(0x3C00) == 1)
         #expect(SafeTensors.halfToFloat(0xC000) == -2)

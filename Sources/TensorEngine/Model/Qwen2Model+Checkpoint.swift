@@ -32,20 +32,17 @@ extension Qwen2Model {
         }
         var loaded = Set<String>()
         for file in files {
-            let (tensors, _) = try SafeTensors.read(file)
-            for (name, tensor) in tensors {
-                if name.hasSuffix("rotary_emb.inv_freq") { continue }  // older checkpoints store the RoPE table
-                if name == "lm_head.weight" && config.tieWordEmbeddings { continue }  // the tied copy
+            try SafeTensors.forEachTensor(in: file) { name, shape, values in
+                if name.hasSuffix("rotary_emb.inv_freq") { return }  // older checkpoints store the RoPE table
+                if name == "lm_head.weight" && config.tieWordEmbeddings { return }  // the tied copy
                 guard let entry = model.parameters.entry(name) else {
                     throw EngineError.format("\(file.lastPathComponent): unexpected tensor \(name) for a \(config.modelType) model")
                 }
-                guard entry.shape == tensor.shape else {
+                guard entry.shape == shape else {
                     throw EngineError.format(
-                        "\(file.lastPathComponent): \(name) has shape \(tensor.shape), config.json implies \(entry.shape)")
+                        "\(file.lastPathComponent): \(name) has shape \(shape), config.json implies \(entry.shape)")
                 }
-                tensor.values.withUnsafeBufferPointer {
-                    (model.parameters.storage + entry.offset).update(from: $0.baseAddress!, count: entry.count)
-                }
+                (model.parameters.storage + entry.offset).update(from: values.baseAddress!, count: entry.count)
                 loaded.insert(name)
             }
         }

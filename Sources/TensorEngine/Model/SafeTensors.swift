@@ -18,6 +18,22 @@ public enum SafeTensors {
     /// Reads every tensor and the optional `__metadata__` string map.
     /// - Throws: ``EngineError`` naming the file and what is wrong with it.
     public static func read(_ url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        var tensors: [String: Tensor] = [:]
+        let metadata = try forEachTensor(in: url) { name, shape, values in
+            tensors[name] = Tensor(shape: shape, values: Array(values))
+        }
+        return (tensors, metadata)
+    }
+
+    /// Visits the tensors of a file one at a time, converted to float32, without holding them all in memory (a
+    /// real checkpoint is gigabytes; the file is memory-mapped and one tensor's floats exist at a time).
+    /// - Parameter visit: called with the name, the shape and the values, valid only during the call.
+    /// - Returns: the `__metadata__` string map.
+    /// - Throws: ``EngineError`` naming the file and what is wrong with it, or what `visit` throws.
+    @discardableResult
+    public static func forEachTensor(
+        in url: URL, _ visit: (String, [Int], UnsafeBufferPointer<Float>) throws -> Void
+    ) throws -> [String: String] {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw EngineError.io("cannot read safetensors file \(url.path): \(error)")
@@ -31,15 +47,11 @@ public enum SafeTensors {
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw EngineError.format("\(url.path): the safetensors header is not a JSON object")
         }
-        var tensors: [String: Tensor] = [:]
-        var metadata: [String: String] = [:]
+        let metadata = header["__metadata__"] as? [String: String] ?? [:]
         let base = 8 + headerLength
-        for (name, value) in header {
-            if name == "__metadata__" {
-                metadata = value as? [String: String] ?? [:]
-                continue
-            }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+        var values: [Float] = []
+        for name in header.keys.sorted() where name != "__metadata__" {
+            guard let info = header[name] as? [String: Any], let dtype = info["dtype"] as? String,
                 let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw EngineError.format("\(url.path): malformed header entry for \(name)") }
             let count = shape.reduce(1, *)
@@ -52,7 +64,7 @@ public enum SafeTensors {
             guard offsets[1] - offsets[0] == count * width, base + offsets[1] <= data.count else {
                 throw EngineError.format("\(url.path): data_offsets of \(name) do not match its shape \(shape)")
             }
-            var values = [Float](repeating: 0, count: count)
+            if values.count < count { values = [Float](repeating: 0, count: count) }
             data.withUnsafeBytes { raw in
                 let bytes = raw.baseAddress! + base + offsets[0]
                 switch dtype {
@@ -72,9 +84,9 @@ public enum SafeTensors {
                     }
                 }
             }
-            tensors[name] = Tensor(shape: shape, values: values)
+            try values.withUnsafeBufferPointer { try visit(name, shape, UnsafeBufferPointer(rebasing: $0[0..<count])) }
         }
-        return (tensors, metadata)
+        return metadata
     }
 
     /// Writes float32 tensors, in the order given, with optional metadata.
