@@ -148,7 +148,7 @@ public final class Sandbox: Sendable {
     /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
-                 collectIsOptional: Bool = false) throws(SandboxError) -> Execution {
+                 collectIsOptional: Bool = false, programIsInit: Bool = false) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -177,8 +177,12 @@ public final class Sandbox: Sendable {
         open += [statusPipe.read, statusPipe.write]
 
         let spec = SpawnSpec(
-            path: Box.initPath, argv: [Box.initPath] + argv, environment: environment,
-            stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write, statusFD: statusPipe.write,
+            // Normally assay-box-init is pid 1 and the program pid 2 with ordinary signal
+            // semantics; a program written to be an init (the warm harness) runs as pid 1 itself.
+            path: programIsInit ? argv[0] : Box.initPath, argv: programIsInit ? argv : [Box.initPath] + argv,
+            environment: environment,
+            stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
+            statusFD: programIsInit ? -1 : statusPipe.write,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
             root: box.root,
             mounts: box.mountPlan(etcDirectory: directory + "/etc", etcBinds: configuration.etcBinds, initBinary: initBinary),
