@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages assay needs to build, test and run (as root).
+#   libseccomp-dev libcap-dev  the sandbox's C shim
+#   g++ python3 python3-numpy  the cpp and python3 profiles (numpy for the grading preamble)
+#   libopenblas-dev pkg-config the TensorEngine's matmuls
+#   libsqlite3-dev             the daemon's job store
+set -euo pipefail
+packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy libopenblas-dev pkg-config libsqlite3-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
