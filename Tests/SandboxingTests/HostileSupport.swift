@@ -57,6 +57,56 @@ enum Hostile {
                workDirBytes: workDir, workDirInodes: inodes)
     }
 
+    /// Every mount point a box may have (read_host_files.py lists the box's mountinfo).
+    static let boxMountPoints: Set<String> = [
+        "/", "/usr", "/etc", "/etc/alternatives", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+        "/dev/urandom", "/work", "/tmp", "/dev/shm", "/proc", "/.assay-init",
+    ]
+
+    /// What write_outside.py prints: every write outside /work and /tmp refused, nothing written
+    /// there runs. Existing root-owned files answer EACCES (the permission check comes first),
+    /// new names on the read-only mounts EROFS.
+    static let expectedWriteOutside = """
+        /app/main.py EACCES
+        /app/new.txt EROFS
+        /usr/bin/python3 EACCES
+        /usr/evil EROFS
+        /etc/passwd EACCES
+        /etc/evil EROFS
+        /evil EROFS
+        /dev/evil EROFS
+        /dev/null.evil EROFS
+        /proc/sys/kernel/hostname EACCES
+        /proc/sysrq-trigger ENOENT
+        /sys/evil ENOENT
+        /lib/evil EROFS
+        /.assay-init EACCES
+        unlink /app/main.py EROFS
+        rename /app/main.py EXDEV
+        chmod /app/main.py EROFS
+        mkdir /usr/x EROFS
+        sethostname EPERM
+        exec /work EACCES
+        exec /tmp EACCES
+        exec /dev/shm EACCES
+        work writable
+
+        """
+
+    /// A profile whose "compiler" is a shell command (to plant odd artefacts), decoded from JSON
+    /// as a profile file would be.
+    static func artefactTrickProfile(_ script: String) throws -> SandboxProfile {
+        let escaped = script.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let json = """
+            {"name": "artefact-trick", "description": "a compile step that plants a non-file artefact",
+             "sourceFile": "main.cpp",
+             "compile": {"command": {"argv": ["/bin/sh", "-c", "\(escaped)"]}, "artifact": "main",
+                         "limits": {"cpuTimeSeconds": 1, "memoryMiB": 64, "maxProcesses": 8}},
+             "run": {"argv": ["/app/main"]}}
+            """
+        return try JSONDecoder().decode(SandboxProfile.self, from: Data(json.utf8))
+    }
+
     /// Runs `testdata/hostile/<name>` with the profile its extension names (.py python3,
     /// .cpp cpp, .sh `/bin/sh /app/<name>`).
     static func run(_ name: String, stdin: String = "", limits: Limits, profile: SandboxProfile? = nil) throws -> RunResult {

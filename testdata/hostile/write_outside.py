@@ -4,7 +4,7 @@
 import errno, os, shutil, subprocess
 targets = ["/app/main.py", "/app/new.txt", "/usr/bin/python3", "/usr/evil", "/etc/passwd", "/etc/evil",
            "/evil", "/dev/evil", "/dev/null.evil", "/proc/sys/kernel/hostname", "/proc/sysrq-trigger",
-           "/sys/evil", "/lib/evil"]
+           "/sys/evil", "/lib/evil", "/.assay-init"]
 for t in targets:
     try:
         fd = os.open(t, os.O_WRONLY | os.O_CREAT, 0o644)
