@@ -57,6 +57,17 @@ enum Hostile {
                workDirBytes: workDir, workDirInodes: inodes)
     }
 
+    /// A host process (`sleep 8`) running as `uid`, outside any sandbox: a canary for signals
+    /// sent from inside a box that has the same uid. The caller terminates it.
+    static func startCanary(uid: UInt32) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/sleep", "8"]
+        try p.run()
+        usleep(100_000)
+        return p
+    }
+
     /// Every mount point a box may have (read_host_files.py lists the box's mountinfo).
     static let boxMountPoints: Set<String> = [
         "/", "/usr", "/etc", "/etc/alternatives", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
@@ -130,10 +141,10 @@ enum Hostile {
     // MARK: - Host inspection
 
     /// Host processes whose real, effective or saved uid is one of this suite's box uids.
-    static func boxProcesses() -> [String] {
+    static func boxProcesses(excluding excluded: Set<Int32> = []) -> [String] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var found: [String] = []
-        for pid in entries where pid.allSatisfy(\.isNumber) {
+        for pid in entries where pid.allSatisfy(\.isNumber) && !excluded.contains(Int32(pid) ?? 0) {
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { continue }
             var name = "?", state = "?"
             var owned = false

@@ -96,15 +96,24 @@ struct HostileTests {
                 try? Hostile.sandbox.run(command: ["/usr/bin/sleep", "1.5"], limits: Hostile.limits(cpu: 1, wall: 4))
             }
             usleep(200_000)
+            // A host process with the very uid the next box will get (the slot just released is
+            // handed out again): only the pid namespace stands between it and kill(-1).
+            let probe = try Hostile.sandbox.run(command: ["/usr/bin/id", "-u"], limits: Hostile.limits())
+            let boxUid = try #require(UInt32(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let canary = try Hostile.startCanary(uid: boxUid)
+            defer { kill(canary.processIdentifier, SIGKILL); canary.waitUntilExit() }
             let r = try Hostile.run("kill_everything.py", limits: Hostile.limits(cpu: 2))
             #expect(r.verdict == .ok, Hostile.describe(r))
             let lines = r.stdoutText.split(separator: "\n").map(String.init)
             #expect(lines == [
-                "ppid-inside-box True", "after-sigxcpu-to-ppid alive", "child-kill-1 sent", "init survived",
+                "uid \(boxUid)", "ppid-inside-box True", "after-sigxcpu-to-ppid alive", "child-kill-1 sent", "init survived",
                 "visible-foreign-pids 0", "own child killed True", "done",
             ], Hostile.describe(r))
             let n = try #require(neighbour.join())
             #expect(n.verdict == .ok && n.signal == nil, Hostile.describe(n))
+            #expect(canary.isRunning, "the same-uid host process was killed from inside the box")
+            let status = (try? String(contentsOfFile: "/proc/\(canary.processIdentifier)/status", encoding: .utf8)) ?? ""
+            #expect(status.contains("State:\tS"), "canary state: \(status.prefix(200))")
         }
     }
 
@@ -145,11 +154,14 @@ struct HostileTests {
 
     @Test func stoppedProcessesEndByTheWallClockAndAreReaped() throws {
         try withHostWatch { _ in
-            let r = try Hostile.run("sigstop.py", limits: Hostile.limits(cpu: 0.5, wall: 1))
-            #expect(r.verdict == .timeLimitExceeded, Hostile.describe(r))
-            #expect(r.timeLimitClock == .wall, Hostile.describe(r))
-            #expect(r.stdoutText == "answer\n", Hostile.describe(r))
-            #expect(r.cpuMilliseconds < 300, Hostile.describe(r))
+            for mode in ["self", "children"] {
+                let r = try Hostile.run("sigstop.py", stdin: mode, limits: Hostile.limits(cpu: 0.5, wall: 1))
+                #expect(r.verdict == .timeLimitExceeded, Hostile.describe(r))
+                #expect(r.timeLimitClock == .wall, Hostile.describe(r))
+                #expect(r.stdoutText == "answer\n", Hostile.describe(r))
+                #expect(r.cpuMilliseconds < 300, Hostile.describe(r))
+                #expect(r.wallMilliseconds < 1600, Hostile.describe(r))
+            }
         }
     }
 
@@ -383,6 +395,39 @@ struct HostileTests {
             let next = try Hostile.run("many_files.py", stdin: "count", limits: Hostile.limits())
             #expect(next.verdict == .ok)
             #expect(next.stdoutText == "work 0 tmp 0\n", Hostile.describe(next))
+        }
+    }
+
+    @Test func namespaceEscapesAndCrossBoxChannelsAreDenied() throws {
+        try withHostWatch { _ in
+            let r = try Hostile.run("escape_syscalls.py", limits: Hostile.limits())
+            #expect(r.verdict == .ok, Hostile.describe(r))
+            #expect(r.stdoutText == """
+                unshare-user EPERM
+                unshare-net EPERM
+                clone-newuser EPERM
+                setns EPERM
+                mount EPERM
+                chroot EPERM
+                pivot_root EPERM
+                keyctl EPERM
+                add_key EPERM
+                io_uring_setup EPERM
+                bpf EPERM
+                perf_event_open EPERM
+                userfaultfd EPERM
+                open_by_handle_at EPERM
+                kexec_load EPERM
+                init_module EPERM
+                settimeofday EPERM
+                syslog EPERM
+                flock EPERM
+                fcntl-lock EPERM
+                execveat EPERM
+                clone3 ENOSYS
+                thread ran
+
+                """, Hostile.describe(r))
         }
     }
 

@@ -5,6 +5,7 @@ import os, signal, time
 # The judge is outside the pid namespace: the parent is the box's init (pid 1) or, when the
 # program is init itself, nothing (ppid 0).
 me = os.getpid()
+print("uid", os.getuid(), flush=True)
 print("ppid-inside-box", os.getppid() in (0, 1), flush=True)
 # DMOJ's judge-killer: kill(getppid(), SIGXCPU). It reaches at most the box's init, which
 # ignores signals from inside its namespace that it has no handler for.
