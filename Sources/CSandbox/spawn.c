@@ -106,6 +106,8 @@ static void apply_mounts(const csandbox_spawn_args *a, int err_fd) {
                                               MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
             break;
         case CSANDBOX_MOUNT_BIND_DEV:
+            // The template /dev holds only the five harmless nodes; devices stay usable (no
+            // MS_NODEV) but nothing there can be written, executed or setuid.
             CHECK(CSANDBOX_STAGE_MOUNT, mount(m->source, m->target, NULL, MS_BIND, NULL));
             CHECK(CSANDBOX_STAGE_MOUNT, mount(NULL, m->target, NULL,
                                               MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL));

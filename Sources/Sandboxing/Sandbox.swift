@@ -19,17 +19,14 @@ public final class Sandbox: Sendable {
         /// of a memory cgroup, RLIMIT_NPROC instead of pids, RLIMIT_CPU and wall time only).
         /// Every such gap is listed in ``Sandbox/warnings``.
         public var allowWeakerIsolation: Bool
-        /// Directories of the host's /etc bound read-only into the sanitized /etc.
-        public var etcBinds: [String]
         /// The box init (`assay-box-init`); nil: `$ASSAY_BOX_INIT`, then beside the running executable.
         public var initBinary: String?
 
         public init(stateDirectory: String = "/run/assay", uidBase: uid_t = 2_000_000,
-                    allowWeakerIsolation: Bool = false, etcBinds: [String] = ["alternatives"], initBinary: String? = nil) {
+                    allowWeakerIsolation: Bool = false, initBinary: String? = nil) {
             self.stateDirectory = stateDirectory
             self.uidBase = uidBase
             self.allowWeakerIsolation = allowWeakerIsolation
-            self.etcBinds = etcBinds
             self.initBinary = initBinary
         }
     }
@@ -39,6 +36,7 @@ public final class Sandbox: Sendable {
     public let warnings: [String]
     private let directory: String
     private let initBinary: String
+    private let template: HostTemplate
     private let cgroups: CgroupLayout
     private let cgroupName: String
     private let slots: SlotPool
@@ -88,7 +86,7 @@ public final class Sandbox: Sendable {
 
         try Self.makeDirectory(configuration.stateDirectory)
         try Self.makeDirectory(directory)
-        try SanitizedEtc.create(at: directory + "/etc", binds: configuration.etcBinds)
+        template = try HostTemplate(directory: directory)
         uidBlock = try UidBlocks.claim(stateDirectory: configuration.stateDirectory, uidBase: configuration.uidBase)
         slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true)
 
@@ -108,7 +106,7 @@ public final class Sandbox: Sendable {
 
     deinit {
         CgroupLayout.removeTrees(cgroups)
-        SanitizedEtc.remove(at: directory + "/etc")
+        template.remove()
         if let dir = opendir(directory) {
             var names: [String] = []
             while let entry = readdir(dir) {
@@ -156,7 +154,7 @@ public final class Sandbox: Sendable {
 
         var box = Box(slot: slot)
         defer { box.destroy() }
-        try box.create(limits: limits, files: files)
+        try box.create(limits: limits, files: files, template: template)
 
         let sequence = runCounter.add(1, ordering: .relaxed).newValue
         var cgroup: RunCgroup?
@@ -185,7 +183,7 @@ public final class Sandbox: Sendable {
             statusFD: programIsInit ? -1 : statusPipe.write,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
             root: box.root,
-            mounts: box.mountPlan(etcDirectory: directory + "/etc", etcBinds: configuration.etcBinds, initBinary: initBinary),
+            mounts: box.mountPlan(template: template, initBinary: initBinary),
             workdir: "/work", netnsFD: slot.netnsFD,
             cloneFlags: Shim.boxCloneFlags,
             hostname: "assay", rlimits: rlimits(for: limits, hasCgroup: cgroup != nil),

@@ -70,7 +70,8 @@ typedef enum {
 typedef enum {
     /// Bind `source` (a host path) onto `target`, then remount it read-only, nosuid, nodev.
     CSANDBOX_MOUNT_BIND_RO = 1,
-    /// Bind a device node `source` onto `target` (read-only, nosuid, noexec; devices allowed).
+    /// Bind the device directory (or a node) `source` onto `target` (read-only, nosuid, noexec;
+    /// devices allowed).
     CSANDBOX_MOUNT_BIND_DEV = 2,
     /// Bind `target` onto itself, writable but nosuid, nodev, noexec (the work dir, /tmp).
     CSANDBOX_MOUNT_SELF_RW_NOEXEC = 3,

@@ -16,7 +16,7 @@ public struct BoxFile: Sendable, Hashable {
 /// as the program's root. Unmounting it at the end frees everything the run wrote.
 ///
 ///     /usr            host /usr, read-only      /bin /lib /lib64 /sbin  -> usr/… (merged /usr)
-///     /etc            sanitized copy, read-only /dev   null zero full random urandom, fd, shm
+///     /etc            sanitized, read-only      /dev   null zero full random urandom, fd, shm
 ///     /proc           procfs of the box         /app   source and artefacts, read-only
 ///     /work  /tmp     writable, noexec, owned by the run's uid
 struct Box {
@@ -24,19 +24,15 @@ struct Box {
     let uid: uid_t
     private(set) var mounted = false
 
-    /// System directories bound read-only, or linked when the host has merged /usr.
-    static let systemLinks = ["bin", "lib", "lib64", "sbin"]
-    static let devices = ["null", "zero", "full", "random", "urandom"]
     /// Where the box init (assay-box-init, bound read-only from the host) appears in the box.
     static let initPath = "/.assay-init"
-
 
     init(slot: Slot) {
         root = slot.boxPath
         uid = slot.uid
     }
 
-    mutating func create(limits: Limits, files: [BoxFile]) throws(SandboxError) {
+    mutating func create(limits: Limits, files: [BoxFile], template: HostTemplate) throws(SandboxError) {
         let appBytes = files.reduce(0) { $0 + $1.contents.count }
         let rc = Shim.mountBox(root, sizeBytes: limits.workDirBytes + appBytes + (1 << 20), inodes: limits.workDirInodes + 64)
         guard rc == 0 else {
@@ -46,7 +42,7 @@ struct Box {
         func fail(_ what: String, _ err: Int32) -> SandboxError {
             SandboxError(.hostSetupFailed, "preparing the box: \(what)", errno: err)
         }
-        for dir in ["usr", "etc", "dev", "dev/shm", "proc", "app"] where mkdir(root + "/" + dir, 0o755) < 0 {
+        for dir in ["usr", "etc", "dev", "proc", "app"] where mkdir(root + "/" + dir, 0o755) < 0 {
             throw fail("mkdir \(dir)", errno)
         }
         for dir in ["work", "tmp"] {
@@ -54,26 +50,12 @@ struct Box {
             if mkdir(path, 0o755) < 0 { throw fail("mkdir \(dir)", errno) }
             if chown(path, uid, uid) < 0 { throw fail("chown \(dir)", errno) }
         }
-        for name in Self.systemLinks {
-            var st = stat()
-            guard lstat("/" + name, &st) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFLNK {
-                if symlink("usr/" + name, root + "/" + name) < 0 { throw fail("symlink \(name)", errno) }
-            } else if mkdir(root + "/" + name, 0o755) < 0 {
-                throw fail("mkdir \(name)", errno)
-            }
-        }
-        for name in Self.devices {
-            let rc = FileOps.create(root + "/dev/" + name, contents: [], mode: 0o666)
-            if rc != 0 { throw fail("dev/\(name)", rc) }
+        for (name, isLink) in template.systemLinks {
+            let made = isLink ? symlink("usr/" + name, root + "/" + name) : mkdir(root + "/" + name, 0o755)
+            if made < 0 { throw fail("/\(name)", errno) }
         }
         let initRC = FileOps.create(root + Self.initPath, contents: [], mode: 0o555)
         if initRC != 0 { throw fail("init mount point", initRC) }
-        for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                               ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
-        where symlink(target, root + "/dev/" + link) < 0 {
-            throw fail("dev/\(link)", errno)
-        }
         for file in files {
             guard SandboxProfile.isPlainFileName(file.name) else {
                 throw SandboxError(.invalidConfiguration, "box file name '\(file.name)' must be a plain file name")
@@ -84,23 +66,15 @@ struct Box {
     }
 
     /// The mount plan the child executes before pivot_root (see spawn.c `apply_mounts`).
-    func mountPlan(etcDirectory: String, etcBinds: [String], initBinary: String) -> [MountStep] {
+    func mountPlan(template: HostTemplate, initBinary: String) -> [MountStep] {
         var plan: [MountStep] = [
             MountStep(kind: .bindReadOnly, source: "/usr", target: root + "/usr"),
             MountStep(kind: .bindReadOnly, source: initBinary, target: root + Self.initPath),
+            MountStep(kind: .bindReadOnly, source: template.etc, target: root + "/etc"),
+            MountStep(kind: .bindDevice, source: template.dev, target: root + "/dev"),
         ]
-        for name in Self.systemLinks {
-            var st = stat()
-            if lstat("/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                plan.append(MountStep(kind: .bindReadOnly, source: "/" + name, target: root + "/" + name))
-            }
-        }
-        plan.append(MountStep(kind: .bindReadOnly, source: etcDirectory, target: root + "/etc"))
-        for name in etcBinds {
-            plan.append(MountStep(kind: .bindReadOnly, source: "/etc/" + name, target: root + "/etc/" + name))
-        }
-        for name in Self.devices {
-            plan.append(MountStep(kind: .bindDevice, source: "/dev/" + name, target: root + "/dev/" + name))
+        for (name, isLink) in template.systemLinks where !isLink {
+            plan.append(MountStep(kind: .bindReadOnly, source: "/" + name, target: root + "/" + name))
         }
         plan.append(MountStep(kind: .selfWritableNoExec, source: nil, target: root + "/work"))
         plan.append(MountStep(kind: .selfWritableNoExec, source: nil, target: root + "/tmp"))

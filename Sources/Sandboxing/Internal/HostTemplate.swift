@@ -1,0 +1,118 @@
+import Glibc
+
+/// What every box shares, prepared once per ``Sandbox`` in its state directory and bound
+/// read-only into each box: a sanitized /etc and a minimal /dev. Preparing them once keeps
+/// the per-run work to a handful of mounts.
+struct HostTemplate {
+    let etc: String
+    let dev: String
+    /// Top-level system paths: a symlink into /usr on merged-/usr hosts (Debian 12), else a
+    /// directory to bind read-only.
+    let systemLinks: [(name: String, isLink: Bool)]
+
+    static let devices = ["null", "zero", "full", "random", "urandom"]
+
+    init(directory: String) throws(SandboxError) {
+        etc = directory + "/etc"
+        dev = directory + "/dev"
+        systemLinks = ["bin", "lib", "lib64", "sbin"].compactMap { name in
+            var st = stat()
+            guard lstat("/" + name, &st) == 0 else { return nil }
+            return (name, (st.st_mode & S_IFMT) == S_IFLNK)
+        }
+        Self.remove(etc)
+        Self.remove(dev)
+        try makeEtc()
+        try makeDev()
+    }
+
+    /// The /etc a box sees: a few generated files, the host's dynamic-linker cache and its
+    /// alternatives links, nothing else (no /etc/shadow, no host names, no credentials).
+    private func makeEtc() throws(SandboxError) {
+        try Self.mkdirOrThrow(etc)
+        let files: [(String, String)] = [
+            ("passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
+            ("group", "root:x:0:\nnogroup:x:65534:\n"),
+            ("hosts", "127.0.0.1 localhost\n::1 localhost\n"),
+            ("hostname", "assay\n"),
+            ("nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"),
+        ]
+        for (name, text) in files {
+            let rc = FileOps.create(etc + "/" + name, contents: Array(text.utf8), mode: 0o644)
+            if rc != 0 { throw SandboxError(.hostSetupFailed, "cannot write \(etc)/\(name)", errno: rc) }
+        }
+        // Without the cache the dynamic linker still finds libraries in the default paths, only slower.
+        let cache = open("/etc/ld.so.cache", O_RDONLY | O_CLOEXEC)
+        if cache >= 0 {
+            let bytes = FileOps.readAll(fd: cache, limit: 64 << 20)
+            close(cache)
+            if let bytes { _ = FileOps.create(etc + "/ld.so.cache", contents: bytes, mode: 0o644) }
+        }
+        _ = symlink("/usr/share/zoneinfo/Etc/UTC", etc + "/localtime")
+        // Debian's alternatives are symlinks into /usr (cc, the BLAS numpy loads): copy the links.
+        try Self.mkdirOrThrow(etc + "/alternatives")
+        for name in Self.entries("/etc/alternatives") {
+            var target = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/etc/alternatives/" + name, &target, target.count - 1)
+            guard n > 0 else { continue }
+            target[n] = 0
+            _ = symlink(target, etc + "/alternatives/" + name)
+        }
+    }
+
+    /// Device nodes made with the host's numbers, plus the usual /proc links and a mount point
+    /// for /dev/shm. Bound read-only (and noexec, nosuid) into every box.
+    private func makeDev() throws(SandboxError) {
+        try Self.mkdirOrThrow(dev)
+        for name in Self.devices {
+            var st = stat()
+            guard stat("/dev/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR else {
+                throw SandboxError(.hostSetupFailed, "/dev/\(name) is missing or not a character device on this host")
+            }
+            if mknod(dev + "/" + name, S_IFCHR | 0o666, st.st_rdev) < 0 || chmod(dev + "/" + name, 0o666) < 0 {
+                throw SandboxError(.hostSetupFailed, "cannot create the device node \(dev)/\(name)", errno: errno)
+            }
+        }
+        for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                               ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
+        where symlink(target, dev + "/" + link) < 0 {
+            throw SandboxError(.hostSetupFailed, "cannot create \(dev)/\(link)", errno: errno)
+        }
+        try Self.mkdirOrThrow(dev + "/shm")
+    }
+
+    func remove() {
+        Self.remove(etc)
+        Self.remove(dev)
+    }
+
+    private static func mkdirOrThrow(_ path: String) throws(SandboxError) {
+        if mkdir(path, 0o755) < 0 { throw SandboxError(.hostSetupFailed, "cannot create \(path)", errno: errno) }
+    }
+
+    static func entries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes a template directory (two levels deep at most; never follows symlinks).
+    private static func remove(_ path: String) {
+        for name in entries(path) {
+            let child = path + "/" + name
+            var st = stat()
+            if lstat(child, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                for inner in entries(child) { unlink(child + "/" + inner) }
+                rmdir(child)
+            } else {
+                unlink(child)
+            }
+        }
+        rmdir(path)
+    }
+}
