@@ -40,9 +40,9 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         if trainDemo { return try runTrainDemo() }
-        print("assay bench engine: \(CPUBackend().name), OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"), medians of \(repetitions)")
-        print("The machine may be shared: the sgemm peak is re-measured between the timed training steps, and each")
-        print("model's efficiency is its step's achieved GFLOP/s over the peak measured alongside it.")
+        emit("assay bench engine: \(CPUBackend().name), OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"), medians of \(repetitions)")
+        emit("The machine may be shared: the sgemm peak is re-measured between the timed training steps, and each")
+        emit("model's efficiency is its step's achieved GFLOP/s over the peak measured alongside it.")
         for config in Self.sizes {
             try benchModel(config: config)
         }
@@ -85,7 +85,7 @@ struct BenchEngine: ParsableCommand {
     func benchModel(config: Qwen2Config) throws {
         let model = try Qwen2Model(config: config)
         model.initializeRandom(seed: 1)
-        print(String(format: "\nC=%d L=%d heads %d/%d I=%d V=%d: %.1fM parameters; training batch B=%d T=%d",
+        emit(String(format: "\nC=%d L=%d heads %d/%d I=%d V=%d: %.1fM parameters; training batch B=%d T=%d",
                      config.hiddenSize, config.numLayers, config.numHeads, config.numKVHeads,
                      config.intermediateSize, config.vocabSize, Double(model.parameterCount) / 1e6, batch,
                      sequenceLength))
@@ -111,11 +111,11 @@ struct BenchEngine: ParsableCommand {
         let tokens = Double(batch * sequenceLength)
         let flops = 3 * config.forwardFLOPs(B: batch, T: sequenceLength)
         let gflops = flops / step / 1e9
-        print(String(format: "  sgemm peak (n=1024, interleaved):         %7.1f GFLOP/s (min %.1f, max %.1f)",
+        emit(String(format: "  sgemm peak (n=1024, interleaved):         %7.1f GFLOP/s (min %.1f, max %.1f)",
                      peak, peaks.min()!, peaks.max()!))
-        print(String(format: "  forward+backward:   %8.0f tokens/s  %7.1f GFLOP/s = %4.0f%% of sgemm peak  (%.0f ms/step)",
+        emit(String(format: "  forward+backward:   %8.0f tokens/s  %7.1f GFLOP/s = %4.0f%% of sgemm peak  (%.0f ms/step)",
                      tokens / step, gflops, 100 * gflops / peak, step * 1000))
-        print(String(format: "  + clip + AdamW:     %8.0f tokens/s  (optimizer %.1f ms/step)",
+        emit(String(format: "  + clip + AdamW:     %8.0f tokens/s  (optimizer %.1f ms/step)",
                      tokens / (step + optimizer), optimizer * 1000))
 
         // Sampling: the same prompts, with the KV cache and by recomputing the whole prefix for each token.
@@ -130,9 +130,9 @@ struct BenchEngine: ParsableCommand {
             recomputePrefixGenerate(model: model, prompts: prompts, parameters: parameters)
         }
         let generated = Double(samplingBatch * newTokens)
-        print(String(format: "  sampling, KV cache: %8.0f tokens/s  (batch %d, 16-token prompts, %d new tokens)",
+        emit(String(format: "  sampling, KV cache: %8.0f tokens/s  (batch %d, 16-token prompts, %d new tokens)",
                      generated / cached, samplingBatch, newTokens))
-        print(String(format: "  sampling, recompute:%8.0f tokens/s  → KV cache is %.1f× faster",
+        emit(String(format: "  sampling, recompute:%8.0f tokens/s  → KV cache is %.1f× faster",
                      generated / recompute, recompute / cached))
     }
 
@@ -166,7 +166,7 @@ struct BenchEngine: ParsableCommand {
         let trainer = Trainer(model: model, hyperparameters: .init(learningRate: 2e-3, weightDecay: 0.1))
         let T = 128, B = 8
         let split = ids.count * 95 / 100  // the last 5% is held out for the validation loss
-        print("\ntrain demo: \(ids.count) BPE tokens of code, \(model.parameterCount) parameters, B=\(B) T=\(T), \(demoSteps) steps")
+        emit("\ntrain demo: \(ids.count) BPE tokens of code, \(model.parameterCount) parameters, B=\(B) T=\(T), \(demoSteps) steps")
         var rng = SplitMix64(seed: 5)
         func batch(from range: Range<Int>) throws -> TrainingBatch {
             try TrainingBatch.packing((0..<B).map { _ in
@@ -193,7 +193,7 @@ struct BenchEngine: ParsableCommand {
             let norm = trainer.step(learningRate: lr)
             if s % 25 == 0 || s == demoSteps - 1 {
                 let val = s % 100 == 0 || s == demoSteps - 1 ? String(format: "  val %.3f", validationLoss()) : ""
-                print(String(format: "  step %4d  loss %.3f  grad norm %.2f  lr %.2e%@  (%.0f s)",
+                emit(String(format: "  step %4d  loss %.3f  grad norm %.2f  lr %.2e%@  (%.0f s)",
                              s, loss, norm, lr, val, Date().timeIntervalSince(start)))
             }
         }
@@ -201,13 +201,20 @@ struct BenchEngine: ParsableCommand {
         let out = try Sampler(model: model).generate(
             prompts: [prompt], parameters: .init(temperature: 0.7, topP: 0.95, maxNewTokens: 120,
                                                  stopTokens: [tokenizer.specialTokenID("<|endoftext|>") ?? 0], seed: 1))
-        print("  sample (temperature 0.7, top-p 0.95):\n" + tokenizer.decode(prompt + out[0].tokens))
+        emit("  sample (temperature 0.7, top-p 0.95):\n" + tokenizer.decode(prompt + out[0].tokens))
         try trainer.saveCheckpoint(directory: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("assay-train-demo"))
-        print("  checkpoint: \(NSTemporaryDirectory())assay-train-demo")
+        emit("  checkpoint: \(NSTemporaryDirectory())assay-train-demo")
     }
 }
 
 // MARK: - Helpers
+
+/// Prints a line and flushes, so progress appears as it happens even when stdout is a file or a pipe.
+/// (`fflush(nil)` flushes every stream without naming the `stdout` global, which Swift 6 treats as unsafe state.)
+private func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
 
 private func engineSeconds() -> Double {
     var ts = timespec()
