@@ -68,6 +68,12 @@ enum Hostile {
         return p
     }
 
+    /// How the compiler's own run ends for each compiler bomb (the program's verdict is CE).
+    static let expectedCompilerBombVerdict: [String: Verdict] = [
+        "compile_read_urandom.cpp": .memoryLimitExceeded,
+        "compile_macro_bomb.cpp": .memoryLimitExceeded,
+    ]
+
     /// Every mount point a box may have (read_host_files.py lists the box's mountinfo).
     static let boxMountPoints: Set<String> = [
         "/", "/usr", "/etc", "/etc/alternatives", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",

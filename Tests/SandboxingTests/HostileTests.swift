@@ -546,6 +546,23 @@ struct HostileTests {
         }
     }
 
+    @Test(arguments: ["compile_read_urandom.cpp", "compile_macro_bomb.cpp"])
+    func compilerBombsAreCompileErrorsWithinTheCompileBudget(name: String) throws {
+        try withHostWatch { _ in
+            var profile = Hostile.cpp
+            profile.compile?.limits = Hostile.limits(cpu: 1, wall: 2, memoryMiB: 256, processes: 16, stdout: 64 << 10)
+            let started = Date()
+            let program = try Hostile.sandbox.prepare(source: try Hostile.program(name), profile: profile)
+            let failure = try #require(program.compileFailure)
+            #expect(failure.verdict == .compileError)
+            let run = try #require(program.compileRun)
+            #expect(run.verdict == Hostile.expectedCompilerBombVerdict[name], Hostile.describe(run))
+            #expect(failure.compileOutput?.contains("[compiler stopped: \(run.verdict.rawValue)") == true,
+                    "\(failure.compileOutput ?? "")")
+            #expect(Date().timeIntervalSince(started) < 4)
+        }
+    }
+
     // MARK: - Network
 
     @Test func noNetworkReachesTheHost() throws {
