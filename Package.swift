@@ -31,6 +31,7 @@ let package = Package(
             name: "assay-box-init", path: "Sources/BoxInit",
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
+        .target(name: "Rewards", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
 
         // MARK: - TensorEngine (begin)
         // OpenBLAS through pkg-config: the engine's matmuls run in cblas_sgemm (150-180 GFLOP/s on 2 cores).
@@ -44,6 +45,7 @@ let package = Package(
             name: "AssayCLI",
             dependencies: [
                 "Sandboxing",
+                "Rewards",
                 "TensorEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -52,5 +54,6 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
     ]
 )
