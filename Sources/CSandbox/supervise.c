@@ -27,18 +27,18 @@ int64_t csandbox_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// Cumulative CPU of the box's cgroup in ns, or -1 when it cannot be read.
-static int64_t read_cpu_ns(int fd, int format) {
+// CPU of the box's cgroup in ns since the run began, or -1 when it cannot be read.
+static int64_t read_cpu_ns(int fd, int format, int64_t base) {
     if (fd < 0) return -1;
     char buf[512];
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
     if (n <= 0) return -1;
     buf[n] = 0;
-    if (format == 0) return strtoll(buf, NULL, 10);  // cpuacct.usage: ns
+    if (format == 0) return strtoll(buf, NULL, 10) - base;  // cpuacct.usage: ns
     // cgroup v2 cpu.stat: "usage_usec N" on the first line.
     const char *p = strstr(buf, "usage_usec ");
     if (!p) return -1;
-    return strtoll(p + 11, NULL, 10) * 1000;
+    return strtoll(p + 11, NULL, 10) * 1000 - base;
 }
 
 typedef struct {
@@ -130,7 +130,7 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
 
         if (!exited && out->killed == CSANDBOX_KILLED_NONE) {
             csandbox_kill_reason reason = CSANDBOX_KILLED_NONE;
-            int64_t cpu = read_cpu_ns(w->cpu_usage_fd, w->cpu_usage_format);
+            int64_t cpu = read_cpu_ns(w->cpu_usage_fd, w->cpu_usage_format, w->cpu_base_ns);
             if (streams[0].over) reason = CSANDBOX_KILLED_STDOUT;
             else if (streams[1].over) reason = CSANDBOX_KILLED_STDERR;
             else if (cpu >= 0 && w->cpu_limit_ns > 0 && cpu > w->cpu_limit_ns) reason = CSANDBOX_KILLED_CPU;
@@ -159,7 +159,7 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     out->rusage_cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
                          ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
     out->maxrss_bytes = (int64_t)ru.ru_maxrss * 1024;
-    int64_t cpu = read_cpu_ns(w->cpu_usage_fd, w->cpu_usage_format);
+    int64_t cpu = read_cpu_ns(w->cpu_usage_fd, w->cpu_usage_format, w->cpu_base_ns);
     if (cpu < cpu_at_kill) cpu = cpu_at_kill;
     out->cpu_ns = cpu >= 0 ? cpu : out->rusage_cpu_ns;
     out->stdout_len = streams[0].len;

@@ -41,7 +41,6 @@ public final class Sandbox: Sendable {
     private let cgroupName: String
     private let slots: SlotPool
     private let uidBlock: UidBlocks.Claim
-    private let runCounter = Atomic<Int>(0)
     private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
     let artefacts = ArtefactCache(capacity: 256)
 
@@ -88,7 +87,7 @@ public final class Sandbox: Sendable {
         try Self.makeDirectory(directory)
         template = try HostTemplate(directory: directory)
         uidBlock = try UidBlocks.claim(stateDirectory: configuration.stateDirectory, uidBase: configuration.uidBase)
-        slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true)
+        slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true, cgroups: layout)
 
         // One real run proves every layer works here before any verdict is trusted.
         do throws(SandboxError) {
@@ -156,12 +155,8 @@ public final class Sandbox: Sendable {
         defer { box.destroy() }
         try box.create(limits: limits, files: files, template: template)
 
-        let sequence = runCounter.add(1, ordering: .relaxed).newValue
-        var cgroup: RunCgroup?
-        if !cgroups.placements.isEmpty {
-            cgroup = try RunCgroup(layout: cgroups, name: "run-\(sequence)", limits: limits)
-        }
-        defer { cgroup?.destroy() }
+        let cgroup = slot.cgroup
+        try cgroup?.begin(limits)
 
         let stdinFD = Shim.sealedMemfd(stdin)
         guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
@@ -200,7 +195,8 @@ public final class Sandbox: Sendable {
             stdoutCap: limits.maxStdoutBytes, stderrCap: limits.maxStderrBytes,
             wallLimitNanoseconds: Int64(limits.wallTimeSeconds * 1e9),
             cpuLimitNanoseconds: Int64(limits.cpuTimeSeconds * 1e9),
-            cpuUsageFD: cgroup?.cpuFD ?? -1, cpuUsageFormat: cgroup?.cpuFormat ?? 0, startNanoseconds: start))
+            cpuUsageFD: cgroup?.cpuFD ?? -1, cpuUsageFormat: cgroup?.cpuFormat ?? 0,
+            cpuBaselineNanoseconds: cgroup?.cpuBaselineNanoseconds ?? 0, startNanoseconds: start))
 
         // Every writer of the status pipe is dead now: this read sees the init's record, then EOF.
         switch BoxInitRecord.read(from: statusPipe.read) {
@@ -211,8 +207,8 @@ public final class Sandbox: Sendable {
         }
 
         let usage = ResourceUsage(
-            peakMemoryBytes: cgroup?.peakMemoryBytes ?? Int(outcome.maxRSSBytes),
-            oomKills: cgroup?.oomKills ?? 0, memoryLimitHits: cgroup?.limitHits ?? 0)
+            peakMemoryBytes: cgroup?.peakMemoryBytes(maxRSS: Int(outcome.maxRSSBytes)) ?? Int(outcome.maxRSSBytes),
+            oomKills: cgroup?.oomKillsSinceBegin ?? 0, memoryLimitHits: cgroup?.limitHitsSinceBegin ?? 0)
         let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits)
         var collected: [UInt8]?
         if let collect, result.verdict == .ok {

@@ -149,6 +149,7 @@ typedef struct {
     int cpu_usage_format;             // 0: plain number (cpuacct.usage); 1: cgroup2 cpu.stat
     int64_t poll_interval_ns;         // <= 100 ms
     int64_t start_ns;                 // CLOCK_MONOTONIC just before the spawn (csandbox_now_ns)
+    int64_t cpu_base_ns;              // the counter's value when the run began (reused cgroups)
 } csandbox_watch;
 
 typedef enum {

@@ -177,6 +177,7 @@ enum Shim {
         var stdoutCap: Int, stderrCap: Int
         var wallLimitNanoseconds: Int64, cpuLimitNanoseconds: Int64
         var cpuUsageFD: Int32, cpuUsageFormat: Int32
+        var cpuBaselineNanoseconds: Int64
         var startNanoseconds: Int64
     }
 
@@ -204,7 +205,8 @@ enum Shim {
                     stdout_buf: so.baseAddress!, stderr_buf: se.baseAddress!,
                     wall_limit_ns: w.wallLimitNanoseconds, cpu_limit_ns: w.cpuLimitNanoseconds,
                     cpu_usage_fd: w.cpuUsageFD, cpu_usage_format: w.cpuUsageFormat,
-                    poll_interval_ns: 50_000_000, start_ns: w.startNanoseconds)
+                    poll_interval_ns: 50_000_000, start_ns: w.startNanoseconds,
+                    cpu_base_ns: w.cpuBaselineNanoseconds)
                 return csandbox_supervise(&watch, &out)
             }
         }

@@ -2,12 +2,15 @@ import Glibc
 import Synchronization
 
 /// A concurrent run's exclusive resources: a uid no other live run has (so RLIMIT_NPROC and
-/// file ownership separate boxes too), a box mount point, and a pooled empty network namespace.
+/// file ownership separate boxes too), a box mount point, a pooled empty network namespace and
+/// its cgroups.
 struct Slot: Sendable {
     let index: Int
     let uid: uid_t
     let boxPath: String
     let netnsFD: Int32
+    /// nil only in the weaker mode without cgroups.
+    let cgroup: SlotCgroup?
 }
 
 /// Hands out slots; a slot is never used by two runs at once.
@@ -24,10 +27,12 @@ final class SlotPool: Sendable {
     private let uidBase: uid_t
     private let directory: String
     private let poolNetworkNamespaces: Bool
+    private let cgroups: CgroupLayout
     static let maximum = UidBlocks.blockSize
 
-    init(uidBase: uid_t, directory: String, poolNetworkNamespaces: Bool) {
+    init(uidBase: uid_t, directory: String, poolNetworkNamespaces: Bool, cgroups: CgroupLayout) {
         self.uidBase = uidBase
+        self.cgroups = cgroups
         self.directory = directory
         self.poolNetworkNamespaces = poolNetworkNamespaces
     }
@@ -60,7 +65,8 @@ final class SlotPool: Sendable {
                     errno: -netns)
             }
         }
-        return Slot(index: index, uid: uidBase + uid_t(index), boxPath: path, netnsFD: netns)
+        let cgroup = cgroups.placements.isEmpty ? nil : try SlotCgroup(layout: cgroups, name: "slot-\(index)")
+        return Slot(index: index, uid: uidBase + uid_t(index), boxPath: path, netnsFD: netns, cgroup: cgroup)
     }
 
     func release(_ slot: Slot) {
