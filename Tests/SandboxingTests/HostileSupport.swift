@@ -77,7 +77,7 @@ enum Hostile {
     /// Every mount point a box may have (read_host_files.py lists the box's mountinfo).
     static let boxMountPoints: Set<String> = [
         "/", "/usr", "/etc", "/etc/alternatives", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-        "/dev/urandom", "/work", "/tmp", "/dev/shm", "/proc", "/.assay-init",
+        "/dev", "/dev/urandom", "/work", "/tmp", "/dev/shm", "/proc", "/.assay-init",
     ]
 
     /// What write_outside.py prints: every write outside /work and /tmp refused, nothing written
