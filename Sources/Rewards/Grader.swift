@@ -66,6 +66,8 @@ public struct GradeResult: Sendable {
 public struct GraderOptions: Sendable {
     /// At most this many tests per problem (DeepCoder: 15); 0 or less: all.
     public var maxTests: Int = 15
+    /// Overrides every problem's own cap too (`--max-tests`).
+    public var maxTestsOverride: Int?
     /// Overrides every problem's stdio checker.
     public var checker: Checker?
     /// Used when a problem declares none.
@@ -111,7 +113,7 @@ public struct Grader: Sendable {
         if problem.tests.isEmpty {
             return .failure("problem \(problem.id) has no tests")
         }
-        let picked = TestSampler.sampleIndices(problem.tests, maxTests: options.maxTests)
+        let picked = TestSampler.sampleIndices(problem.tests, maxTests: options.maxTestsOverride ?? problem.maxTests ?? options.maxTests)
         let tests = picked.map { problem.tests[$0] }
         if language == .cpp, tests.contains(where: { if case .stdio = $0.kind { return false } else { return true } }) {
             return GradeResult(reward: 0, reason: "unsupported_language", detail: "this problem has function or script tests; C++ answers are graded on stdin/stdout problems only",

@@ -89,6 +89,9 @@ public struct Problem: Sendable {
     /// Script tests define `check(candidate)` and the driver calls it with the entry point
     /// (HumanEval, LeetCode); otherwise the script calls the entry point itself (MBPP asserts).
     public var scriptCallsCheck: Bool = false
+    /// Overrides the grader's test cap for this problem (0: all tests). HumanEval+ and MBPP+ run
+    /// every input, as the reference does; nil: the grader's `maxTests` (15).
+    public var maxTests: Int?
 
     public init(id: String, source: String, statement: String? = nil, tests: [TestCase], entryPoint: String? = nil,
                 checker: Checker? = nil, callComparison: CallComparison = .exact, timeLimitSeconds: Double? = nil,
