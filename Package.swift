@@ -54,6 +54,8 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        // Black-box: runs the built `assay` binary (no module dependency, so it must be built first).
+        .testTarget(name: "AssayCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
     ]
 )

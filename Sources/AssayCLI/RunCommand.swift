@@ -52,7 +52,7 @@ struct RunCommand: ParsableCommand {
             print(RunReport(result).jsonLine())
         } else {
             FileHandle.standardOutput.write(Data(result.stdout))
-            var line = "\n[\(result.verdict.rawValue)]"
+            var line = (result.stdout.isEmpty || result.stdout.last == UInt8(ascii: "\n") ? "" : "\n") + "[\(result.verdict.rawValue)]"
             if let clock = result.timeLimitClock { line += " (\(clock.rawValue))" }
             if let code = result.exitCode { line += " exit \(code)" }
             if let signal = result.signal { line += " signal \(signal)" }
@@ -92,6 +92,27 @@ struct RunReport: Encodable {
         stderr = r.stderrText
         output_truncated = r.outputTruncated
         compile_output = r.compileOutput
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, exit_code, signal, time_limit_clock, cpu_ms, wall_ms, memory_bytes, stdout, stderr
+        case output_truncated, compile_output
+    }
+
+    /// Every key is always present: absent values are `null`, so scripts can index blindly.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(exit_code, forKey: .exit_code)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(time_limit_clock, forKey: .time_limit_clock)
+        try c.encode(cpu_ms, forKey: .cpu_ms)
+        try c.encode(wall_ms, forKey: .wall_ms)
+        try c.encode(memory_bytes, forKey: .memory_bytes)
+        try c.encode(stdout, forKey: .stdout)
+        try c.encode(stderr, forKey: .stderr)
+        try c.encode(output_truncated, forKey: .output_truncated)
+        try c.encode(compile_output, forKey: .compile_output)
     }
 
     func jsonLine() -> String {

@@ -207,7 +207,7 @@ public final class Sandbox: Sendable {
         }
 
         let usage = ResourceUsage(
-            peakMemoryBytes: cgroup?.peakMemoryBytes(maxRSS: Int(outcome.maxRSSBytes)) ?? Int(outcome.maxRSSBytes),
+            peakMemoryBytes: cgroup?.peakMemoryBytes ?? Int(outcome.maxRSSBytes),
             oomKills: cgroup?.oomKillsSinceBegin ?? 0, memoryLimitHits: cgroup?.limitHitsSinceBegin ?? 0)
         let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits)
         var collected: [UInt8]?

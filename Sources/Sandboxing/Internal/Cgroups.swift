@@ -239,11 +239,13 @@ final class SlotCgroup: @unchecked Sendable {
     var cpuBaselineNanoseconds: Int64 { baseline.cpuNanoseconds }
 
     /// Peak memory of the run: the group's peak above what the slot held when the run began
-    /// (page cache charged by earlier runs), at least the largest process's resident set.
-    func peakMemoryBytes(maxRSS: Int) -> Int {
+    /// (page cache charged by earlier runs), as a fresh group would have counted it. (The
+    /// rusage maxrss is no substitute: a vfork-style child shares the parent's memory until it
+    /// execs, and the kernel folds that into maxrss.)
+    var peakMemoryBytes: Int? {
         let key = v1Memory ? "memory.max_usage_in_bytes" : "memory.peak"
-        guard let peak = Int(read(files[key])?.trimmed ?? "") else { return maxRSS }
-        return max(peak - baseline.usageBytes, maxRSS)
+        guard let peak = Int(read(files[key])?.trimmed ?? "") else { return nil }
+        return max(peak - baseline.usageBytes, 0)
     }
 
     /// OOM kills inside the slot since the run began.
