@@ -1,0 +1,335 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Rewards
+import Sandboxing
+
+/// `assay grade`: rewards for model responses, DeepCoder's definition done right.
+struct GradeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grade",
+        abstract: "Grade model responses against a problem set: reward 1 iff every sampled test passes.",
+        discussion: """
+            Responses are JSONL: {"problem_id": ..., "response": "...", "id": optional}. The solution is the last \
+            closed fenced code block of each response (```cpp blocks are graded as C++). Writes one JSONL result per \
+            response (to --out, or stdout) and a summary on stderr. With --out, responses already graded there are \
+            skipped (resume). Exit status 3 when some responses could not be graded (their result has "error").
+            """)
+
+    @Option(help: "Problem file: native JSONL or a data set (JSON/JSONL, .gz allowed).")
+    var problems: String
+
+    @Option(help: "Responses JSONL: {\"problem_id\", \"response\", \"id\"?} per line.")
+    var responses: String
+
+    @Option(help: "Results JSONL; resumes when it exists.")
+    var out: String?
+
+    @Option(help: "Responses graded at once (threads).")
+    var jobs: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    @Option(name: .customLong("max-tests"), help: "Tests per problem, longest inputs first (default 15; HumanEval+/MBPP+ all; 0: all).")
+    var maxTests: Int?
+
+    @Option(help: "Checker for stdin/stdout tests: lcb (default), tolerance, tolerance:EPS, taco-lenient (accepts wrong answers: reference reproduction only), exact.")
+    var checker: String?
+
+    @Option(help: "Data set format when it cannot be detected: \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: String?
+
+    @Option(name: .customLong("time-limit"), help: "CPU seconds per test, overriding the problems' own limits.")
+    var timeLimit: Double?
+
+    @Option(name: .customLong("memory-mb"), help: "Memory limit in MiB for problems that declare none.")
+    var memoryMiB: Int = 1024
+
+    @OptionGroup var sandboxOptions: SandboxOptions
+
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
+        if let maxTests, maxTests < 0 { throw ValidationError("--max-tests must be 0 (all) or more") }
+        if let checker, Checker(name: checker) == nil {
+            throw ValidationError("unknown checker '\(checker)'; use one of \(Checker.names.joined(separator: ", "))")
+        }
+        if let format, DataFormat(rawValue: format) == nil {
+            throw ValidationError("unknown format '\(format)'; use one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let timeLimit, !(timeLimit > 0 && timeLimit <= 600) { throw ValidationError("--time-limit must be in (0, 600] seconds") }
+    }
+
+    struct Item: Sendable {
+        var line: Int
+        var problemID: String
+        var id: JSONValue?
+        var response: String
+        var key: String
+    }
+
+    func run() throws {
+        let set: ProblemSet
+        do { set = try ProblemLoader.load(path: problems, format: format.flatMap(DataFormat.init(rawValue:))) } catch let e as AdapterError {
+            throw ValidationError(e.description)
+        }
+        for w in set.warnings.prefix(20) { log("warning: \(w)") }
+        if set.warnings.count > 20 { log("warning: … and \(set.warnings.count - 20) more") }
+        var byID: [String: Problem] = [:]
+        for p in set.problems { byID[p.id] = p }
+
+        var items = try readResponses(known: byID)
+        let total = items.count
+        var done = Set<String>()
+        if let out, FileManager.default.fileExists(atPath: out) {
+            done = try previouslyGraded(out)
+            items.removeAll { done.contains($0.key) }
+        }
+        log("\(set.problems.count) problems (\(set.format.rawValue)), \(total) responses\(done.isEmpty ? "" : ", \(total - items.count) already graded in \(out!)")")
+        if items.isEmpty { log("nothing to grade"); return }
+
+        let sandbox = try sandboxOptions.makeSandbox()
+        let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
+        let executor = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
+        var options = GraderOptions()
+        if let maxTests { options.maxTestsOverride = maxTests }
+        options.checker = checker.flatMap(Checker.init(name:))
+        options.timeLimitSeconds = timeLimit
+        options.defaultMemoryLimitMiB = memoryMiB
+        let grader = Grader(executor: executor, options: options)
+
+        // Expected values that come from a reference solution (HumanEval+, MBPP+), once per problem.
+        let needing = Array(Set(items.map(\.problemID))).sorted().filter { byID[$0]!.needsExpectedValues }
+        var materialError: [String: String] = [:]
+        if !needing.isEmpty {
+            log("computing expected values of \(needing.count) problem(s) with their reference solutions")
+            let snapshot = byID
+            let results = Concurrent.map(needing, jobs: jobs) { pid -> Result<Problem, SandboxError> in
+                do throws(SandboxError) { return .success(try grader.materializingExpected(snapshot[pid]!)) } catch { return .failure(error) }
+            }
+            for (pid, r) in zip(needing, results) {
+                switch r {
+                case .success(let p): byID[pid] = p
+                case .failure(let e): materialError[pid] = e.description
+                }
+            }
+        }
+
+        let output: FileHandle
+        if let out {
+            if !FileManager.default.fileExists(atPath: out) { FileManager.default.createFile(atPath: out, contents: nil) }
+            guard let h = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot write --out '\(out)'") }
+            h.seekToEndOfFile()
+            output = h
+        } else {
+            output = FileHandle.standardOutput
+        }
+        let progress = Progress(total: items.count, tty: isatty(2) == 1)
+        let problemsByID = byID
+        let materialErrors = materialError
+        let started = Date()
+        let stats = Concurrent.map(items, jobs: jobs) { item -> Summary in
+            let t0 = Date()
+            let result: GradeResult
+            if let e = materialErrors[item.problemID] {
+                result = .failure("expected values could not be computed: \(e)")
+            } else {
+                result = grader.grade(problem: problemsByID[item.problemID]!, response: item.response)
+            }
+            let line = GradeCommand.resultLine(item, result, elapsed: Date().timeIntervalSince(t0))
+            progress.write(line + "\n", to: output, result: result)
+            return Summary(result)
+        }
+        progress.finish()
+        var summary = Summary()
+        for s in stats { summary.add(s) }
+        log(summary.report(seconds: Date().timeIntervalSince(started)))
+        if summary.errors > 0 { throw ExitCode(3) }
+    }
+
+    // MARK: - Input
+
+    func readResponses(known: [String: Problem]) throws -> [Item] {
+        let bytes = try readBytes(responses, what: "responses file")
+        var items: [Item] = []
+        var keys = Set<String>()
+        var lineNo = 0
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNo += 1
+            guard raw.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+            func fail(_ field: String?, _ msg: String) -> ValidationError {
+                ValidationError("\(responses): line \(lineNo)\(field.map { ", field '\($0)'" } ?? ""): \(msg)")
+            }
+            let v: JSONValue
+            do { v = try JSONValue(parsing: raw) } catch { throw fail(nil, error.description) }
+            guard case .object = v else { throw fail(nil, "must be a JSON object") }
+            let pid: String
+            switch v["problem_id"] {
+            case .string(let s)?: pid = s
+            case .int(let s)?: pid = s
+            case nil: throw fail("problem_id", "missing")
+            case let other?: throw fail("problem_id", "must be a string or an integer, got \(other.typeName)")
+            }
+            guard known[pid] != nil else {
+                let sample = known.keys.sorted().prefix(3).joined(separator: ", ")
+                throw fail("problem_id", "no problem '\(pid)' in \(problems) (ids look like: \(sample))")
+            }
+            guard let resp = v["response"] else { throw fail("response", "missing") }
+            guard let text = resp.stringValue else { throw fail("response", "must be a string, got \(resp.typeName)") }
+            var id: JSONValue?
+            if let i = v["id"], !i.isNull {
+                switch i { case .string, .int: id = i; default: throw fail("id", "must be a string or an integer") }
+            }
+            let key = id.map { "id:" + $0.jsonText } ?? "line:\(lineNo)"
+            guard keys.insert(key).inserted else { throw fail("id", "duplicate id \(id!.jsonText)") }
+            items.append(Item(line: lineNo, problemID: pid, id: id, response: text, key: key))
+        }
+        guard !items.isEmpty else { throw ValidationError("\(responses): no responses") }
+        return items
+    }
+
+    func previouslyGraded(_ path: String) throws -> Set<String> {
+        let bytes = try readBytes(path, what: "results file")
+        var keys = Set<String>()
+        var lineNo = 0
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNo += 1
+            guard !raw.isEmpty, let v = try? JSONValue(parsing: raw) else { continue }  // a torn last line is re-graded
+            if v["error"] != nil, v["reward"]?.isNull ?? true { continue }             // errors are retried
+            if let id = v["id"], !id.isNull { keys.insert("id:" + id.jsonText) } else if let l = v["response_line"]?.intValue { keys.insert("line:\(l)") }
+        }
+        return keys
+    }
+
+    static func resultLine(_ item: Item, _ r: GradeResult, elapsed: TimeInterval) -> String {
+        var o: [(String, JSONValue)] = [("problem_id", .string(item.problemID))]
+        if let id = item.id { o.append(("id", id)) }
+        o.append(("response_line", .number(item.line)))
+        o.append(("reward", r.reward.map { .number($0) } ?? .null))
+        o.append(("reason", .string(r.reason)))
+        if !r.detail.isEmpty { o.append(("detail", .string(r.detail))) }
+        if let l = r.language { o.append(("language", .string(l.rawValue))) }
+        o.append(("tests_selected", .number(r.testsSelected)))
+        o.append(("tests", .array(r.tests.map { t in
+            var e: [(String, JSONValue)] = [("index", .number(t.index)), ("verdict", .string(t.verdict.rawValue))]
+            if let n = t.name { e.append(("name", .string(n))) }
+            e.append(("cpu_ms", .double((t.cpuMilliseconds * 10).rounded() / 10)))
+            e.append(("wall_ms", .double((t.wallMilliseconds * 10).rounded() / 10)))
+            e.append(("memory_kb", .number(t.memoryBytes / 1024)))
+            if !t.detail.isEmpty { e.append(("detail", .string(t.detail))) }
+            return .object(e)
+        })))
+        if let err = r.error { o.append(("error", .string(err))) }
+        o.append(("elapsed_ms", .double((elapsed * 10000).rounded() / 10)))
+        return JSONValue.object(o).jsonText
+    }
+
+    func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+}
+
+// MARK: - Summary and progress
+
+struct Summary: Sendable {
+    var graded = 0, passed = 0, errors = 0, tests = 0
+    var reasons: [String: Int] = [:]
+    var verdicts: [String: Int] = [:]
+
+    init() {}
+    init(_ r: GradeResult) {
+        graded = 1
+        if r.reward == 1 { passed = 1 }
+        if r.reward == nil { errors = 1 }
+        tests = r.tests.count
+        reasons[r.reason] = 1
+        for t in r.tests { verdicts[t.verdict.rawValue, default: 0] += 1 }
+    }
+
+    mutating func add(_ s: Summary) {
+        graded += s.graded; passed += s.passed; errors += s.errors; tests += s.tests
+        reasons.merge(s.reasons, uniquingKeysWith: +)
+        verdicts.merge(s.verdicts, uniquingKeysWith: +)
+    }
+
+    func report(seconds: Double) -> String {
+        let scored = graded - errors
+        let rate = scored > 0 ? Double(passed) / Double(scored) * 100 : 0
+        var lines = [String(format: "graded %d responses: reward 1 for %d of %d scored (%.1f%%), %d error(s)", graded, passed, scored, rate, errors)]
+        lines.append("reasons: " + reasons.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        lines.append("test verdicts: " + TestVerdict.allCases.compactMap { v in verdicts[v.rawValue].map { "\(v.rawValue) \($0)" } }.joined(separator: ", "))
+        lines.append(String(format: "throughput: %.2f responses/s, %.1f tests/s over %.1f s", Double(graded) / max(seconds, 1e-9), Double(tests) / max(seconds, 1e-9), seconds))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Writes result lines under a lock and draws a progress bar (rate, ETA) on a terminal only.
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let tty: Bool
+    private var done = 0, passed = 0
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+
+    init(total: Int, tty: Bool) {
+        self.total = total
+        self.tty = tty
+    }
+
+    func write(_ line: String, to handle: FileHandle, result: GradeResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+        done += 1
+        if result.reward == 1 { passed += 1 }
+        guard tty else { return }
+        let now = Date()
+        if now.timeIntervalSince(lastDraw) < 0.1 && done < total { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 30
+        let filled = Int(Double(width) * Double(done) / Double(max(total, 1)))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let text = String(format: "\r[%@] %d/%d  %.1f/s  ETA %d:%02d  pass %d", bar, done, total, rate, Int(eta) / 60, Int(eta) % 60, passed)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func finish() {
+        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+final class ConcurrentState<R>: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var results: [R?]
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}
+
+enum Concurrent {
+    /// `body` over `items` on `jobs` dedicated threads (the sandbox blocks its thread, so
+    /// Swift's cooperative pool is not used); results in input order.
+    static func map<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ body: @escaping @Sendable (T) -> R) -> [R] {
+        let state = ConcurrentState<R>(items.count)
+        let group = DispatchGroup()
+        for _ in 0..<min(jobs, max(items.count, 1)) {
+            group.enter()
+            let thread = Thread {
+                while true {
+                    state.lock.lock()
+                    let i = state.next
+                    state.next += 1
+                    state.lock.unlock()
+                    guard i < items.count else { break }
+                    let r = body(items[i])
+                    state.lock.lock()
+                    state.results[i] = r
+                    state.lock.unlock()
+                }
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        return state.results.map { $0! }
+    }
+}
