@@ -95,7 +95,8 @@ extension Sandbox {
         if let failure = program.compileFailure { return failure }
         return try execute(
             argv: program.profile.run.argv, environment: environment(for: program.profile), files: program.files,
-            stdin: stdin, limits: limits ?? program.profile.limits, seccomp: program.profile.seccomp, collect: nil).result
+            stdin: stdin, limits: limits ?? program.profile.limits, seccomp: program.profile.seccomp, collect: nil,
+            outOfMemoryMarkers: program.profile.outOfMemoryMarkers).result
     }
 
 
@@ -111,7 +112,8 @@ extension Sandbox {
         let execution = try execute(
             argv: program.profile.run.argv, environment: environment(for: program.profile), files: program.files,
             stdin: stdin, limits: limits ?? program.profile.limits, seccomp: program.profile.seccomp,
-            collect: collect, collectLimit: collectLimitBytes, collectIsOptional: true)
+            collect: collect, collectLimit: collectLimitBytes, collectIsOptional: true,
+            outOfMemoryMarkers: program.profile.outOfMemoryMarkers)
         return (execution.result, execution.collected)
     }
 

@@ -145,7 +145,8 @@ public final class Sandbox: Sendable {
     /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
-                 collectIsOptional: Bool = false, programIsInit: Bool = false) throws(SandboxError) -> Execution {
+                 collectIsOptional: Bool = false, programIsInit: Bool = false,
+                 outOfMemoryMarkers: [String] = []) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -209,7 +210,7 @@ public final class Sandbox: Sendable {
         let usage = ResourceUsage(
             peakMemoryBytes: cgroup?.peakMemoryBytes ?? Int(outcome.maxRSSBytes),
             oomKills: cgroup?.oomKillsSinceBegin ?? 0, memoryLimitHits: cgroup?.limitHitsSinceBegin ?? 0)
-        let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits)
+        let result = VerdictRules.classify(outcome: outcome, usage: usage, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers)
         var collected: [UInt8]?
         if let collect, result.verdict == .ok {
             do {

@@ -44,10 +44,17 @@ public struct SandboxProfile: Sendable, Codable, Hashable {
     public var environment: [String: String]
     public var limits: Limits
     public var seccomp: Seccomp
+    /// Text that, on the last line of stderr of a failed run, means the runtime gave up for
+    /// lack of memory (Python's `MemoryError`, C++'s `std::bad_alloc`). Such a run is MLE, not
+    /// RE, even when the kernel refused the allocation before the cgroup was ever charged (a
+    /// request beyond all memory fails at once). It decides only MLE versus RE, both failures,
+    /// so a program printing it gains nothing.
+    public var outOfMemoryMarkers: [String]
 
     public init(
         name: String, description: String, sourceFile: String, compile: Compile? = nil, run: Command,
-        environment: [String: String] = [:], limits: Limits = Limits(), seccomp: Seccomp = Seccomp()
+        environment: [String: String] = [:], limits: Limits = Limits(), seccomp: Seccomp = Seccomp(),
+        outOfMemoryMarkers: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -57,10 +64,11 @@ public struct SandboxProfile: Sendable, Codable, Hashable {
         self.environment = environment
         self.limits = limits
         self.seccomp = seccomp
+        self.outOfMemoryMarkers = outOfMemoryMarkers
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, sourceFile, compile, run, environment, limits, seccomp
+        case name, description, sourceFile, compile, run, environment, limits, seccomp, outOfMemoryMarkers
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,7 +81,8 @@ public struct SandboxProfile: Sendable, Codable, Hashable {
             run: try c.decode(Command.self, forKey: .run),
             environment: try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:],
             limits: try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits(),
-            seccomp: try c.decodeIfPresent(Seccomp.self, forKey: .seccomp) ?? Seccomp()
+            seccomp: try c.decodeIfPresent(Seccomp.self, forKey: .seccomp) ?? Seccomp(),
+            outOfMemoryMarkers: try c.decodeIfPresent([String].self, forKey: .outOfMemoryMarkers) ?? []
         )
     }
 

@@ -276,10 +276,8 @@ struct HostileTests {
             let r = try Hostile.run("python_huge_alloc.py", limits: Hostile.limits(memoryMiB: 64))
             #expect(r.stderrText.contains("MemoryError"), Hostile.describe(r))
             // malloc(16 TiB) is refused by the kernel's overcommit check before the cgroup is
-            // charged, so memory.failcnt stays 0 and the MemoryError exit reads as RE.
-            withKnownIssue("BUG: a MemoryError for a request beyond the memory limit is RE, not MLE (failcnt is 0)") {
-                #expect(r.verdict == .memoryLimitExceeded, Hostile.describe(r))
-            }
+            // charged (failcnt stays 0); the profile's out-of-memory marker makes it MLE.
+            #expect(r.verdict == .memoryLimitExceeded, Hostile.describe(r))
         }
     }
 

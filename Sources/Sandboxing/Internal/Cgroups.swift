@@ -129,15 +129,11 @@ struct CgroupLayout: Sendable {
     func removeStaleSubtrees(prefix: String) {
         for placement in placements {
             let parent = String(placement.base[..<placement.base.lastIndex(of: "/")!])
-            guard let dir = opendir(parent) else { continue }
-            var stale: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
-                if kill(pid, 0) < 0 && errno == ESRCH { stale.append(parent + "/" + name) }
+            // Subtrees are named <prefix><pid>-<instance>.
+            for name in HostTemplate.entries(parent) where name.hasPrefix(prefix) {
+                guard let pid = Int32(name.dropFirst(prefix.count).prefix(while: { $0 != "-" })) else { continue }
+                if kill(pid, 0) < 0 && errno == ESRCH { removeCgroupTree(parent + "/" + name) }
             }
-            closedir(dir)
-            for path in stale { removeCgroupTree(path) }
         }
     }
 }

@@ -10,7 +10,8 @@ struct ResourceUsage {
 /// Turns a finished run into a verdict. Order matters: the most specific cause wins
 /// (DMOJ's priority: a supervisor kill explains the signal it caused).
 enum VerdictRules {
-    static func classify(outcome: Shim.Outcome, usage: ResourceUsage, limits: Limits) -> RunResult {
+    static func classify(outcome: Shim.Outcome, usage: ResourceUsage, limits: Limits,
+                         outOfMemoryMarkers: [String]) -> RunResult {
         let status = outcome.waitStatus
         let exited = (status & 0x7f) == 0
         let exitCode: Int32? = exited ? (status >> 8) & 0xff : nil
@@ -39,7 +40,7 @@ enum VerdictRules {
             verdict = .outputLimitExceeded
         } else if exitCode == 0 {
             verdict = .ok
-        } else if usage.memoryLimitHits > 0 {
+        } else if usage.memoryLimitHits > 0 || endsWithMarker(outcome.stderr, outOfMemoryMarkers) {
             // The program failed after the kernel refused it memory: Python's MemoryError,
             // C++'s bad_alloc. That is the memory limit's doing, not a bug in the program.
             verdict = .memoryLimitExceeded
@@ -52,4 +53,12 @@ enum VerdictRules {
             stdout: outcome.stdout, stderr: outcome.stderr,
             outputTruncated: outcome.killed == .stdout || outcome.killed == .stderr)
     }
+}
+
+/// True when the last non-empty line of `stderr` contains one of `markers`.
+func endsWithMarker(_ stderr: [UInt8], _ markers: [String]) -> Bool {
+    guard !markers.isEmpty else { return false }
+    let tail = String(decoding: stderr.suffix(4096), as: UTF8.self)
+    guard let last = tail.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return false }
+    return markers.contains { last.contains($0) }
 }

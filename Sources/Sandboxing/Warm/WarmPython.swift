@@ -80,13 +80,13 @@ extension Sandbox {
         let argv = [interpreter, "-I", "-B", "/app/" + PythonHarness.fileName]
         let execution = try execute(argv: argv, environment: environment(for: profile), files: files, stdin: jobBytes,
                                     limits: box, seccomp: profile.seccomp, collect: nil, programIsInit: true)
-        return try WarmRecords.decode(execution.result, tests: tests.count, limits: limits)
+        return try WarmRecords.decode(execution.result, tests: tests.count, limits: limits, outOfMemoryMarkers: profile.outOfMemoryMarkers)
     }
 }
 
 /// Reads the harness's JSON lines back into per-test results.
 enum WarmRecords {
-    static func decode(_ box: RunResult, tests: Int, limits: Limits) throws(SandboxError) -> [WarmTestResult] {
+    static func decode(_ box: RunResult, tests: Int, limits: Limits, outOfMemoryMarkers: [String]) throws(SandboxError) -> [WarmTestResult] {
         var results: [WarmTestResult] = []
         var ready = false, done = false
         for line in box.stdout.split(separator: UInt8(ascii: "\n")) {
@@ -98,7 +98,8 @@ enum WarmRecords {
             guard ready, let index = object["index"] as? Int, index == results.count, index < tests else {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote a record out of order")
             }
-            results.append(WarmTestResult(run: testResult(object, limits: limits), returned: latin1(object["result"])))
+            results.append(WarmTestResult(run: testResult(object, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers),
+                                          returned: latin1(object["result"])))
         }
         guard ready else {
             // Nothing submitted has run before "ready": a harness that never got there is ours to fix.
@@ -121,12 +122,13 @@ enum WarmRecords {
         return text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
     }
 
-    private static func testResult(_ o: [String: Any], limits: Limits) -> RunResult {
+    private static func testResult(_ o: [String: Any], limits: Limits, outOfMemoryMarkers: [String]) -> RunResult {
         let killed = o["killed"] as? String
         let code = (o["code"] as? Int).map(Int32.init)
         let signal = (o["signal"] as? Int).map(Int32.init)
         let cpuMs = (o["cpu"] as? Double ?? 0) * 1000
         let wallMs = (o["wall"] as? Double ?? 0) * 1000
+        let stderr = latin1(o["stderr"]) ?? []
         var clock: TimeLimitClock?
         let verdict: Verdict
         switch (killed, signal) {
@@ -144,13 +146,13 @@ enum WarmRecords {
             } else if wallMs > limits.wallTimeSeconds * 1000 {
                 (verdict, clock) = (.timeLimitExceeded, .wall)
             } else {
-                verdict = code == 0 ? .ok : .runtimeError
+                verdict = code == 0 ? .ok : endsWithMarker(stderr, outOfMemoryMarkers) ? .memoryLimitExceeded : .runtimeError
             }
         }
         return RunResult(
             verdict: verdict, exitCode: code, signal: signal, timeLimitClock: clock,
             cpuMilliseconds: cpuMs, wallMilliseconds: wallMs, memoryBytes: o["maxrss"] as? Int ?? 0,
-            stdout: latin1(o["stdout"]) ?? [], stderr: latin1(o["stderr"]) ?? [],
+            stdout: latin1(o["stdout"]) ?? [], stderr: stderr,
             outputTruncated: killed == "ole")
     }
 }
