@@ -62,15 +62,7 @@ public final class Sandbox: Sendable {
         cgroupName = "assay-\(pid)-\(instance)"
 
         var layout = CgroupLayout.detect(subtreeName: cgroupName)
-        var warnings: [String] = []
-        if !layout.missing.isEmpty {
-            let missing = layout.missing.joined(separator: ", ")
-            guard configuration.allowWeakerIsolation else {
-                throw SandboxError(.isolationUnavailable,
-                    "the host has no usable cgroup controller for: \(missing). Mount cgroup v2 with the memory and pids controllers delegated to assay's cgroup (or the v1 memory, pids and cpuacct hierarchies); in Docker use --privileged --cgroupns=host. To run anyway with weaker rlimit-only limits, pass --allow-weaker-isolation")
-            }
-            warnings.append("no cgroup for \(missing): limits fall back to rlimits (memory by RLIMIT_AS, processes by RLIMIT_NPROC, CPU by RLIMIT_CPU)")
-        }
+        var warnings = try layout.refuseOrWarn(allowWeaker: configuration.allowWeakerIsolation)
         layout.removeStaleSubtrees(prefix: "assay-")
         if configuration.allowWeakerIsolation {
             do { try layout.createSubtrees() } catch {

@@ -329,6 +329,18 @@ func removeCgroupTree(_ path: String) {
 }
 
 extension CgroupLayout {
+    /// Refuses a host without the controllers the limits need, naming them and how to enable
+    /// them; with `allowWeaker`, returns one warning per gap instead (nothing falls back silently).
+    func refuseOrWarn(allowWeaker: Bool) throws(SandboxError) -> [String] {
+        guard !missing.isEmpty else { return [] }
+        let names = missing.joined(separator: ", ")
+        guard allowWeaker else {
+            throw SandboxError(.isolationUnavailable,
+                "the host has no usable cgroup controller for: \(names). Mount cgroup v2 with the memory and pids controllers delegated to assay's cgroup (or the v1 memory, pids and cpuacct hierarchies); in Docker use --privileged --cgroupns=host. To run anyway with weaker rlimit-only limits, pass --allow-weaker-isolation")
+        }
+        return missing.map { "no cgroup for \($0): limits fall back to rlimits (memory by RLIMIT_AS, processes by RLIMIT_NPROC, CPU by RLIMIT_CPU and wall time)" }
+    }
+
     /// Removes assay's subtrees (at shutdown of a ``Sandbox``).
     static func removeTrees(_ layout: CgroupLayout) {
         for placement in layout.placements { removeCgroupTree(placement.base) }
