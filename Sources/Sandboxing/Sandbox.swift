@@ -11,9 +11,9 @@ public final class Sandbox: Sendable {
     public struct Configuration: Sendable {
         /// Host directory for box mount points and the sanitized /etc (created, mode 0700).
         public var stateDirectory: String
-        /// First uid of the range runs use. Each ``Sandbox`` claims its own block of
-        /// ``UidBlocks/blockSize`` uids in that range (across processes too), and slot `n` of the
-        /// block runs as `blockStart + n`, so no two live runs on the host share a uid.
+        /// Lowest uid runs may use. Each ``Sandbox`` claims its own block of 4096 uids at or above
+        /// it (across processes too, see `UidBlocks`), and slot `n` of the block runs as
+        /// `blockStart + n`, so no two live runs on the host share a uid.
         public var uidBase: uid_t
         /// Run even when the host lacks cgroup controllers, with weaker limits (RLIMIT_AS instead
         /// of a memory cgroup, RLIMIT_NPROC instead of pids, RLIMIT_CPU and wall time only).
@@ -78,7 +78,7 @@ public final class Sandbox: Sendable {
         try Self.makeDirectory(configuration.stateDirectory)
         try Self.makeDirectory(directory)
         template = try HostTemplate(directory: directory)
-        uidBlock = try UidBlocks.claim(stateDirectory: configuration.stateDirectory, uidBase: configuration.uidBase)
+        uidBlock = try UidBlocks.claim(uidBase: configuration.uidBase)
         slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true, cgroups: layout)
 
         // One real run proves every layer works here before any verdict is trusted.

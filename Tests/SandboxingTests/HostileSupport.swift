@@ -21,7 +21,7 @@ enum Hostile {
 
     static let isRoot = geteuid() == 0
 
-    /// First uid of this suite's boxes; slot n runs as uidBase + n.
+    /// Lowest uid of this suite's boxes (its sandbox claims a 4096-uid block at or above it).
     static let uidBase: uid_t = 2_900_000
     /// Box mount points live under here (one directory per Sandbox instance).
     static let stateDirectory = "/run/assay-hostile"
@@ -159,7 +159,7 @@ enum Hostile {
                 if line.hasPrefix("State:") { state = line.dropFirst(6).trimmingCharacters(in: .whitespaces) }
                 if line.hasPrefix("Uid:") {
                     let uids = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().compactMap { UInt32($0) }
-                    owned = uids.contains { $0 >= uidBase && $0 < uidBase + 256 * 4096 }
+                    owned = uids.contains { sandbox.uidRange.contains($0) }
                 }
             }
             if owned { found.append("\(pid) \(name) \(state)") }

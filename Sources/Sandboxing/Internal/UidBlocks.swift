@@ -21,16 +21,20 @@ enum UidBlocks {
         deinit { close(fd) }  // releases the lock
     }
 
-    static func claim(stateDirectory: String, uidBase: uid_t) throws(SandboxError) -> Claim {
-        let dir = stateDirectory + "/uids"
+    static let lockDirectory = "/run/assay-uids"
+
+    /// Claims the first free block at or above `uidBase`.
+    static func claim(uidBase: uid_t) throws(SandboxError) -> Claim {
+        let dir = lockDirectory
         if mkdir(dir, 0o700) < 0 && errno != EEXIST {
             throw SandboxError(.hostSetupFailed, "cannot create \(dir)", errno: errno)
         }
-        for block in 0..<blockCount {
-            let fd = open("\(dir)/block-\(block).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            if fd < 0 { throw SandboxError(.hostSetupFailed, "cannot open \(dir)/block-\(block).lock", errno: errno) }
+        let first = (Int(uidBase) + blockSize - 1) / blockSize
+        for block in first..<(first + blockCount) {
+            let fd = open("\(dir)/\(block).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd < 0 { throw SandboxError(.hostSetupFailed, "cannot open \(dir)/\(block).lock", errno: errno) }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                return Claim(firstUid: uidBase + uid_t(block * blockSize), fd: fd)
+                return Claim(firstUid: uid_t(block * blockSize), fd: fd)
             }
             close(fd)
         }
