@@ -98,15 +98,7 @@ public final class Sandbox: Sendable {
     deinit {
         CgroupLayout.removeTrees(cgroups)
         template.remove()
-        if let dir = opendir(directory) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if name.hasPrefix("box-") { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { rmdir(directory + "/" + name) }
-        }
+        for name in FileOps.entries(directory) where name.hasPrefix("box-") { rmdir(directory + "/" + name) }
         rmdir(directory)
     }
 

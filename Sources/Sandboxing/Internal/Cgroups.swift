@@ -130,7 +130,7 @@ struct CgroupLayout: Sendable {
         for placement in placements {
             let parent = String(placement.base[..<placement.base.lastIndex(of: "/")!])
             // Subtrees are named <prefix><pid>-<instance>.
-            for name in HostTemplate.entries(parent) where name.hasPrefix(prefix) {
+            for name in FileOps.entries(parent) where name.hasPrefix(prefix) {
                 guard let pid = Int32(name.dropFirst(prefix.count).prefix(while: { $0 != "-" })) else { continue }
                 if kill(pid, 0) < 0 && errno == ESRCH { removeCgroupTree(parent + "/" + name) }
             }
@@ -317,7 +317,7 @@ final class SlotCgroup: @unchecked Sendable {
 /// Removes a cgroup directory and its children. Every process in them is dead, but the kernel
 /// may need a moment to drop the last task, hence the retries on EBUSY.
 func removeCgroupTree(_ path: String) {
-    for name in HostTemplate.entries(path) {
+    for name in FileOps.entries(path) {
         var st = stat()
         if lstat(path + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { removeCgroupTree(path + "/" + name) }
     }

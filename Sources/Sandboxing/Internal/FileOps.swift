@@ -58,14 +58,16 @@ enum FileOps {
         read(path).flatMap { Int($0.trimmed) }
     }
 
-    /// Value of `key` in a "key value" file (memory.events, memory.oom_control).
-    static func readKeyed(_ path: String, key: String) -> Int? {
-        guard let text = read(path) else { return nil }
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, parts[0] == key { return Int(parts[1]) }
+    /// Names in a directory, without "." and "..", or none when it cannot be read.
+    static func entries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
         }
-        return nil
+        return names
     }
 }
 

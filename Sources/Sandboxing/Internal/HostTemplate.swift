@@ -51,7 +51,7 @@ struct HostTemplate {
         _ = symlink("/usr/share/zoneinfo/Etc/UTC", etc + "/localtime")
         // Debian's alternatives are symlinks into /usr (cc, the BLAS numpy loads): copy the links.
         try Self.mkdirOrThrow(etc + "/alternatives")
-        for name in Self.entries("/etc/alternatives") {
+        for name in FileOps.entries("/etc/alternatives") {
             var target = [CChar](repeating: 0, count: 4096)
             let n = readlink("/etc/alternatives/" + name, &target, target.count - 1)
             guard n > 0 else { continue }
@@ -90,24 +90,13 @@ struct HostTemplate {
         if mkdir(path, 0o755) < 0 { throw SandboxError(.hostSetupFailed, "cannot create \(path)", errno: errno) }
     }
 
-    static func entries(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
     /// Removes a template directory (two levels deep at most; never follows symlinks).
     private static func remove(_ path: String) {
-        for name in entries(path) {
+        for name in FileOps.entries(path) {
             let child = path + "/" + name
             var st = stat()
             if lstat(child, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                for inner in entries(child) { unlink(child + "/" + inner) }
+                for inner in FileOps.entries(child) { unlink(child + "/" + inner) }
                 rmdir(child)
             } else {
                 unlink(child)

@@ -72,4 +72,9 @@ final class SlotPool: Sendable {
     func release(_ slot: Slot) {
         state.withLock { $0.free.append(slot) }
     }
+
+    deinit {
+        // Every slot is back in the pool once its Sandbox is gone.
+        for slot in state.withLock({ $0.free }) where slot.netnsFD >= 0 { close(slot.netnsFD) }
+    }
 }
