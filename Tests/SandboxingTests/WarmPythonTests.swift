@@ -27,6 +27,23 @@ struct WarmPythonTests {
         #expect(results[0].run.stdoutText == "noise\n")
     }
 
+    @Test func aResultFileIsCollectedPerTestAndNeverFollowed() throws {
+        let source = """
+            import os, sys
+            kind = sys.stdin.read()
+            if kind == 'file':
+                open('/work/result.json', 'w').write('{"ok": 1}')
+            elif kind == 'symlink':
+                os.symlink('/etc/passwd', '/work/result.json')
+            elif kind == 'fifo':
+                os.mkfifo('/work/result.json')
+            """
+        let results = try TestSupport.sandbox.runWarmPython(
+            source: source, preamble: "", tests: ["file", "none", "symlink", "fifo", "file"].map { WarmTest(stdin: Array($0.utf8)) },
+            limits: Limits(cpuTimeSeconds: 1), profile: profile, stopAtFirstFailure: false, collect: "result.json")
+        #expect(results.map { $0.collected.map { String(decoding: $0, as: UTF8.self) } } == [#"{"ok": 1}"#, nil, nil, nil, #"{"ok": 1}"#])
+    }
+
     @Test func exitingBeforeTheDriverLeavesNoResult() throws {
         let results = try run("import sys\nsys.exit(0)\ndef f(): return 1", [WarmTest(driver: "__assay_result__(f())")])
         #expect(results[0].run.verdict == .ok)

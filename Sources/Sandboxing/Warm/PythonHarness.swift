@@ -103,7 +103,25 @@ def run_child(code, preamble, driver, stdin_fd, out_w, err_w, res_w, cpu_limit):
         pass
     os._exit(code & 0xFF)
 
-def run_test(index, test, code, preamble, limits):
+def read_collect(name, cap):
+    # The test's process tree is dead; the file is whatever it left. Never follow a symlink,
+    # never block on a FIFO, regular files only.
+    if not name:
+        return None
+    try:
+        fd = os.open("/work/" + name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        import stat
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = os.read(fd, cap + 1)
+        return None if len(data) > cap else data
+    finally:
+        os.close(fd)
+
+def run_test(index, test, code, preamble, limits, collect):
     cpu_limit, wall_limit = limits["cpu"], limits["wall"]
     caps = {"out": limits["stdout"], "err": limits["stderr"], "res": limits["result"]}
     stdin_fd = os.memfd_create("stdin")
@@ -157,6 +175,7 @@ def run_test(index, test, code, preamble, limits):
     wall = time.monotonic() - start
     for fd in readers:
         os.close(fd)
+    collected = read_collect(collect, caps["res"]) if killed is None else None
     clean_box()
     cpu = usage.ru_utime + usage.ru_stime
     record = {
@@ -165,6 +184,7 @@ def run_test(index, test, code, preamble, limits):
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "stdout": data["out"].decode("latin-1"), "stderr": data["err"].decode("latin-1"),
         "result": data["res"].decode("latin-1") if data["res"] else None,
+        "collected": collected.decode("latin-1") if collected is not None else None,
     }
     emit(record)
     return killed is None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -185,7 +205,7 @@ def main():
     gc.freeze()  # children share these pages instead of copying them on the first collection
     emit({"ready": True})
     for index, test in enumerate(job["tests"]):
-        ok = run_test(index, test, code, preamble, job["limits"])
+        ok = run_test(index, test, code, preamble, job["limits"], job.get("collect"))
         if not ok and job["stopAtFirstFailure"]:
             break
     emit({"done": True})

@@ -22,6 +22,9 @@ public struct WarmTestResult: Sendable {
     public var run: RunResult
     /// What the driver passed to `__assay_result__` (JSON bytes); nil when it never got there.
     public var returned: [UInt8]?
+    /// The file named by `collect` as the test left it in /work (regular files only, read by
+    /// the harness without following symlinks); nil when absent or the test was killed.
+    public var collected: [UInt8]?
 }
 
 extension Sandbox {
@@ -41,14 +44,20 @@ extension Sandbox {
     ///   ends at the first test whose process failed (a wrong answer is for the caller to judge).
     ///   A test the box never reported on (the whole box hit its limits) gets that verdict.
     /// - Throws: ``SandboxError`` when the sandbox or the harness itself failed.
+    /// - Parameter collect: a file each test may leave in /work, read back after the test (an
+    ///   out-of-band result record) before the box is cleaned for the next test.
     public func runWarmPython(source: String, preamble: String, tests: [WarmTest], limits: Limits,
-                              profile: SandboxProfile, stopAtFirstFailure: Bool) throws(SandboxError) -> [WarmTestResult] {
+                              profile: SandboxProfile, stopAtFirstFailure: Bool,
+                              collect: String? = nil) throws(SandboxError) -> [WarmTestResult] {
         guard let interpreter = profile.run.argv.first else {
             throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
         }
         try limits.validate()
+        if let collect, !SandboxProfile.isPlainFileName(collect) {
+            throw SandboxError(.invalidConfiguration, "collect must be a plain file name in /work, got '\(collect)'")
+        }
         let resultCap = 1 << 20
-        let job: [String: Any] = [
+        var job: [String: Any] = [
             "source": "/app/" + profile.sourceFile,
             "preamble": preamble,
             "stopAtFirstFailure": stopAtFirstFailure,
@@ -60,6 +69,7 @@ extension Sandbox {
                 return t
             },
         ]
+        if let collect { job["collect"] = collect }
         let jobBytes: [UInt8]
         do { jobBytes = [UInt8](try JSONSerialization.data(withJSONObject: job)) } catch {
             throw SandboxError(.invalidConfiguration, "cannot encode the warm job: \(error)")
@@ -73,7 +83,7 @@ extension Sandbox {
         box.memoryBytes = limits.memoryBytes + Self.warmHarnessHeadroomBytes
         box.maxProcesses = limits.maxProcesses + 2
         // Records carry each test's output JSON-escaped (at most 6 bytes per byte).
-        box.maxStdoutBytes = min((limits.maxStdoutBytes + limits.maxStderrBytes + resultCap) * 6 * Int(count) + (1 << 16), 1 << 30)
+        box.maxStdoutBytes = min((limits.maxStdoutBytes + limits.maxStderrBytes + 2 * resultCap) * 6 * Int(count) + (1 << 16), 1 << 30)
 
         let files = [BoxFile(name: profile.sourceFile, contents: Array(source.utf8)),
                      BoxFile(name: PythonHarness.fileName, contents: Array(PythonHarness.source.utf8))]
@@ -99,7 +109,7 @@ enum WarmRecords {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote a record out of order")
             }
             results.append(WarmTestResult(run: testResult(object, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers),
-                                          returned: latin1(object["result"])))
+                                          returned: latin1(object["result"]), collected: latin1(object["collected"])))
         }
         guard ready else {
             // Nothing submitted has run before "ready": a harness that never got there is ours to fix.
@@ -112,7 +122,7 @@ enum WarmRecords {
             var run = box
             run.stdout = []
             if run.verdict == .ok { run.verdict = .runtimeError }
-            results.append(WarmTestResult(run: run, returned: nil))
+            results.append(WarmTestResult(run: run, returned: nil, collected: nil))
         }
         return results
     }
