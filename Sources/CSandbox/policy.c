@@ -196,6 +196,10 @@ int csandbox_filter_build(const csandbox_policy *policy, csandbox_filter **out, 
     // Syscalls of another ABI (i386 via int 0x80, x32) bypass a filter written for x86_64
     // numbers, so a foreign architecture kills the process outright.
     int rc = -seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    // A binary tree instead of a linear list: the syscalls the kernel's per-filter cache cannot
+    // short-circuit (those with argument checks) then cost a few compares, not one per rule.
+    // Best effort: older libseccomp lacks the attribute and builds the linear form.
+    (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (!rc) rc = add_builtin_rules(ctx, policy, bad_name);
     for (size_t i = 0; !rc && i < policy->deny_count; i++)
         rc = add_rule(ctx, SCMP_ACT_ERRNO((uint32_t)policy->deny_errno), policy->deny_names[i], bad_name, 0, NULL);

@@ -24,12 +24,12 @@ typedef struct csandbox_filter csandbox_filter;
 
 /// Extra per-profile rules on top of the built-in deny-list.
 typedef struct {
-    /// Syscall names that fail with `errno_value` (e.g. EPERM).
-    const char *const *_Nullable deny_names;
+    /// Syscall names that fail with `deny_errno` (e.g. EPERM).
+    const char *_Nonnull const *_Nullable deny_names;
     size_t deny_count;
     int deny_errno;
     /// Syscall names that kill the whole process (verdict SYS).
-    const char *const *_Nullable kill_names;
+    const char *_Nonnull const *_Nullable kill_names;
     size_t kill_count;
 } csandbox_policy;
 
