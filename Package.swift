@@ -17,6 +17,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: - Executor
@@ -32,6 +37,21 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         .target(name: "Rewards", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        // MARK: - Service
+        .target(
+            name: "GradingServer",
+            dependencies: [
+                "Sandboxing",
+                "Rewards",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - TensorEngine (begin)
         // OpenBLAS through pkg-config: the engine's matmuls run in cblas_sgemm (150-180 GFLOP/s on 2 cores).
@@ -46,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Sandboxing",
                 "Rewards",
+                "GradingServer",
                 "TensorEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -57,5 +78,15 @@ let package = Package(
         // Black-box: runs the built `assay` binary (no module dependency, so it must be built first).
         .testTarget(name: "AssayCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GradingServerTests",
+            dependencies: [
+                "GradingServer", "Sandboxing", "Rewards",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

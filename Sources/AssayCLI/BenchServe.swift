@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import GradingServer
+import Rewards
+import Sandboxing
+import Synchronization
+
+/// `assay bench serve`: the daemon under concurrent clients, against the same sandbox runs
+/// called directly (no HTTP) in the same process and run.
+struct BenchServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Requests/s and p50/p99 latency of /run_code (python print(1), C++ a+b) against direct sandbox runs.")
+
+    @Option(help: "Concurrent HTTP clients (each with its own keep-alive connection).")
+    var clients = 16
+
+    @Option(help: "Requests per client and workload.")
+    var requests = 10
+
+    @Option(help: "Server workers (default: the machine's cores).")
+    var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    @OptionGroup var sandboxOptions: SandboxOptions
+
+    struct Workload {
+        var name: String
+        var run: CodeRun
+        var body: String
+        var expected: String
+    }
+
+    func run() async throws {
+        let sandbox = try sandboxOptions.makeSandbox()
+        let backend = try SandboxBackend(sandbox: sandbox, catalog: try ProfileCatalog(directory: sandboxOptions.profilesDirectory))
+        var config = ServerConfiguration(backend: backend)
+        config.workers = workers
+        config.quiet = true
+        let server = try await InProcessServer.start(config)
+        let bound = server.port
+
+        let cpp = "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n"
+        let workloads = [
+            Workload(name: "python print(1)", run: CodeRun(language: .python, code: "print(1)"),
+                     body: #"{"code": "print(1)", "language": "python"}"#, expected: "1\n"),
+            Workload(name: "cpp a+b", run: CodeRun(language: .cpp, code: cpp, stdin: Array("1 2\n".utf8)),
+                     body: #"{"code": \#(JSONValue.string(cpp).jsonText), "stdin": "1 2\n", "language": "cpp"}"#, expected: "3\n"),
+        ]
+        let total = clients * requests
+        print("assay bench serve: \(workers) workers; \(total) requests per workload; latency in ms")
+        print("baseline: the same runs through SandboxBackend.runCode on \(workers) threads, no HTTP (the server's own capacity)")
+        print("")
+        print("workload          variant                      req/s     p50       p99")
+        for w in workloads {
+            // Warm-up: compiles (and caches) the C++ artefact, fills the netns pool.
+            _ = try backend.runCode(w.run)
+            let direct = try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in
+                let start = monotonicMilliseconds()
+                let outcome = try backend.runCode(w.run)
+                guard outcome.run?.stdoutText == w.expected else { throw ValidationError("\(w.name): unexpected output \(outcome.run?.stdoutText ?? "nil")") }
+                return monotonicMilliseconds() - start
+            }
+            row(w.name, "direct (\(workers) threads)", direct)
+            for concurrency in Set([workers, clients]).sorted() {
+                let perClient = total / concurrency
+                let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try HTTPConnection(port: bound) }) { conn in
+                    let start = monotonicMilliseconds()
+                    let (status, body) = try conn.post("/run_code", body: Array(w.body.utf8))
+                    let ms = monotonicMilliseconds() - start
+                    guard status == 200, let json = try? JSONValue(parsing: body[...]), json["run_result"]?["stdout"]?.stringValue == w.expected else {
+                        throw ValidationError("\(w.name): HTTP \(status): \(String(decoding: body, as: UTF8.self).prefix(300))")
+                    }
+                    return ms
+                }
+                row(w.name, "HTTP (\(concurrency) clients)", http)
+            }
+        }
+        try await server.stop()
+    }
+
+    func row(_ workload: String, _ variant: String, _ r: (samples: Samples, seconds: Double)) {
+        let rps = Double(r.samples.values.count) / r.seconds
+        print(workload.padding(toLength: 18, withPad: " ", startingAt: 0) + variant.padding(toLength: 26, withPad: " ", startingAt: 0)
+              + String(format: "%8.1f", rps) + formatMs(r.samples.median) + formatMs(r.samples.percentile(99)))
+    }
+
+    /// Runs `body` `perThread` times on each of `threads` dedicated threads (blocking work never
+    /// runs on Swift's cooperative pool); returns the latencies and the wall time of the whole.
+    static func onThreads<State>(_ threads: Int, perThread: Int, setup: @escaping @Sendable () throws -> State,
+                                 _ body: @escaping @Sendable (State) throws -> Double) async throws -> (samples: Samples, seconds: Double) {
+        let results = Mutex<(Samples, (any Error)?)>((Samples(), nil))
+        let start = monotonicMilliseconds()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Mutex(threads)
+            for _ in 0..<threads {
+                let t = Thread {
+                    do {
+                        let state = try setup()
+                        for _ in 0..<perThread {
+                            let ms = try body(state)
+                            results.withLock { $0.0.add(ms) }
+                        }
+                    } catch {
+                        results.withLock { if $0.1 == nil { $0.1 = error } }
+                    }
+                    if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
+                }
+                t.stackSize = 1 << 20
+                t.start()
+            }
+        }
+        let seconds = (monotonicMilliseconds() - start) / 1000
+        let (samples, error) = results.withLock { $0 }
+        if let error { throw error }
+        return (samples, seconds)
+    }
+}
+
+/// A minimal blocking HTTP/1.1 client over one keep-alive loopback connection (the benchmark
+/// must not pull an HTTP client library into the CLI).
+final class HTTPConnection: @unchecked Sendable {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { close(fd); throw ValidationError("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    func post(_ path: String, body: [UInt8]) throws -> (Int, [UInt8]) {
+        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+        try writeAll(Array(head.utf8) + body)
+        // Headers up to the blank line.
+        var end: Int?
+        while end == nil {
+            if let r = find([13, 10, 13, 10]) { end = r } else { try fill() }
+        }
+        let headerText = String(decoding: buffer[..<end!], as: UTF8.self)
+        buffer.removeFirst(end! + 4)
+        let lines = headerText.split(separator: "\r\n")
+        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
+            throw ValidationError("malformed HTTP response: \(headerText.prefix(200))")
+        }
+        var length = 0
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" { length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0 }
+        }
+        while buffer.count < length { try fill() }
+        let bodyBytes = Array(buffer[..<length])
+        buffer.removeFirst(length)
+        return (status, bodyBytes)
+    }
+
+    private func find(_ pattern: [UInt8]) -> Int? {
+        guard buffer.count >= pattern.count else { return nil }
+        for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] && Array(buffer[i..<i + pattern.count]) == pattern { return i }
+        return nil
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = read(fd, &chunk, chunk.count)
+        guard n > 0 else { throw ValidationError("the server closed the connection") }
+        buffer += chunk[..<n]
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw ValidationError("write failed: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+}

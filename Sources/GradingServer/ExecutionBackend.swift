@@ -1,0 +1,92 @@
+import Rewards
+import Sandboxing
+
+/// One `/run_code` request as the backend sees it (already validated).
+public struct CodeRun: Sendable {
+    public var language: Language
+    public var code: String
+    public var stdin: [UInt8]
+    /// Wall and CPU seconds for the compiler (compiled languages only).
+    public var compileTimeoutSeconds: Double
+    /// Wall and CPU seconds for the program.
+    public var runTimeoutSeconds: Double
+    /// Memory of the whole box in MiB.
+    public var memoryMiB: Int
+
+    public init(language: Language, code: String, stdin: [UInt8] = [], compileTimeoutSeconds: Double = 10,
+                runTimeoutSeconds: Double = 10, memoryMiB: Int = 1024) {
+        self.language = language
+        self.code = code
+        self.stdin = stdin
+        self.compileTimeoutSeconds = compileTimeoutSeconds
+        self.runTimeoutSeconds = runTimeoutSeconds
+        self.memoryMiB = memoryMiB
+    }
+}
+
+/// What compiling and running one program produced.
+public struct CodeRunOutcome: Sendable {
+    /// The compiler's run; nil for interpreted languages. A cache hit reports a zero-time run.
+    public var compile: RunResult?
+    /// True when the compiler rejected the source or ran out of its limits (no run then).
+    public var compileFailed: Bool
+    /// The program's run; nil when compilation failed.
+    public var run: RunResult?
+
+    public init(compile: RunResult?, compileFailed: Bool, run: RunResult?) {
+        self.compile = compile
+        self.compileFailed = compileFailed
+        self.run = run
+    }
+}
+
+/// What the server runs code with. Both methods block their thread: the server calls them on
+/// its ``WorkerPool`` only. Tests substitute a stub; production uses ``SandboxBackend``.
+public protocol ExecutionBackend: Sendable {
+    /// Compiles (if needed) and runs one program.
+    /// - Throws: ``SandboxError`` only when the sandbox itself failed.
+    func runCode(_ request: CodeRun) throws(SandboxError) -> CodeRunOutcome
+    /// Runs graded submissions (``Grader``'s seam).
+    var submissionExecutor: any SubmissionExecutor { get }
+}
+
+/// The production backend: assay's sandbox with the `python3` and `cpp` profiles.
+public struct SandboxBackend: ExecutionBackend {
+    public let sandbox: Sandbox
+    public let python: SandboxProfile
+    public let cpp: SandboxProfile
+    public let submissionExecutor: any SubmissionExecutor
+
+    public init(sandbox: Sandbox, catalog: ProfileCatalog) throws(SandboxError) {
+        self.sandbox = sandbox
+        self.python = try catalog.profile(named: "python3")
+        self.cpp = try catalog.profile(named: "cpp")
+        self.submissionExecutor = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
+    }
+
+    public func runCode(_ request: CodeRun) throws(SandboxError) -> CodeRunOutcome {
+        var profile = request.language == .cpp ? cpp : python
+        if var compile = profile.compile {
+            compile.limits.cpuTimeSeconds = request.compileTimeoutSeconds
+            compile.limits.wallTimeSeconds = request.compileTimeoutSeconds
+            profile.compile = compile
+        }
+        var limits = profile.limits
+        limits.cpuTimeSeconds = request.runTimeoutSeconds
+        // SandboxFusion's run_timeout is a wall-clock limit; CPU gets the same budget.
+        limits.wallTimeSeconds = request.runTimeoutSeconds
+        limits.memoryBytes = request.memoryMiB << 20
+        let program = try sandbox.prepare(source: request.code, profile: profile)
+        if let failure = program.compileFailure {
+            return CodeRunOutcome(compile: failure, compileFailed: true, run: nil)
+        }
+        var compile = program.compileRun
+        if profile.compile != nil, compile == nil {
+            // Cached artefact: the compile already succeeded once for this exact source.
+            compile = RunResult(verdict: .ok, exitCode: 0, signal: nil, timeLimitClock: nil, cpuMilliseconds: 0,
+                                wallMilliseconds: 0, memoryBytes: 0, stdout: [], stderr: [], outputTruncated: false)
+        }
+        let run = try sandbox.run(program, stdin: request.stdin, limits: limits)
+        return CodeRunOutcome(compile: compile, compileFailed: false, run: run)
+    }
+}
