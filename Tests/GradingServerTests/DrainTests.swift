@@ -1,0 +1,59 @@
+import Foundation
+import GradingServer
+import Hummingbird
+import HummingbirdTesting
+import Rewards
+import Testing
+
+@Suite("Graceful shutdown (SIGTERM path)")
+struct DrainTests {
+    @Test func inFlightRequestsCompleteWhenTheServerStops() async throws {
+        let backend = StubBackend()
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1 })
+        let response = Task {
+            try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
+                try await client.post("/v1/grade", body: body(echoItems(10, code: "SLOW", tag: "d")))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(60))
+        try await server.stop()  // what SIGTERM triggers
+        let r = try await response.value
+        #expect(r.status == .ok)
+        let results = try JSONValue(parsing: String(buffer: r.body ?? ByteBuffer()))["results"]?.arrayValue ?? []
+        #expect(results.count == 10)
+        #expect(results.allSatisfy { $0["reward"] == 1 })
+        #expect(backend.totalRuns == 10)
+    }
+
+    @Test func aStoppedServerLeavesTheRestOfAJobForTheNextStart() async throws {
+        let path = TestEnv.tempPath("drain")
+        let backend = StubBackend()
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path })
+        let id = try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
+            let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "SLOW", tag: "j")))
+            #expect(r.status == .accepted)
+            return try #require(try JSONValue(parsing: String(buffer: r.body ?? ByteBuffer()))["id"]?.stringValue)
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        try await server.stop()
+        let store = try JobStore(path: path)
+        let mid = try #require(try await store.snapshot(id))
+        #expect(mid.state == "running")
+        #expect(mid.completed > 0)
+        #expect(mid.completed < 40)
+        #expect(mid.completed == backend.totalRuns, "every item that ran was stored")
+
+        let again = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 2; $0.databasePath = path })
+        for _ in 0..<300 {
+            if try await store.snapshot(id, withResults: false)?.state == "done" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await again.stop()
+        let done = try #require(try await store.snapshot(id))
+        #expect(done.state == "done")
+        #expect(done.results.count == 40)
+        #expect(backend.totalRuns == 40)
+        #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
+        #expect(try await store.storeCounts(id).allSatisfy { $0 == 1 })
+    }
+}
