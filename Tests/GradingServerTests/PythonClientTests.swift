@@ -1,0 +1,55 @@
+import Foundation
+import GradingServer
+import Testing
+
+/// The real `sandbox-fusion` client from PyPI and the Python integrations against a live server.
+/// Skipped, saying why, when the client cannot be installed (no network to PyPI).
+@Suite("Python clients (sandbox-fusion from PyPI, verl, TRL)", .serialized)
+struct PythonClientTests {
+    static let python: String? = {
+        let setup = TestEnv.repoRoot + "/integrations/tests/setup_venv.sh"
+        guard let (status, out) = try? run("/bin/sh", [setup], timeout: 150), status == 0 else {
+            print("skipping the Python client tests: the sandbox-fusion client could not be installed from PyPI into a venv (integrations/tests/setup_venv.sh failed)")
+            return nil
+        }
+        let path = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.isEmpty ? nil : path
+    }()
+
+    static func run(_ exe: String, _ args: [String], timeout: Double) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        killer.cancel()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func check(_ backend: any ExecutionBackend, real: Bool) async throws {
+        let python = try #require(Self.python)
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.quiet = true })
+        let script = TestEnv.repoRoot + "/integrations/tests/check_clients.py"
+        let url = "http://127.0.0.1:\(server.port)"
+        let (status, out) = try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try run(python, [script, url] + (real ? ["real"] : []), timeout: 120) }) }.start()
+        }
+        try await server.stop()
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("OK"), "\(out)")
+    }
+
+    @Test(.enabled(if: python != nil)) func stubBackend() async throws {
+        try await Self.check(StubBackend(), real: false)
+    }
+
+    @Test(.enabled(if: python != nil && TestEnv.isRoot && TestEnv.sandboxBackend != nil)) func realSandbox() async throws {
+        try await Self.check(TestEnv.sandboxBackend!, real: true)
+    }
+}
