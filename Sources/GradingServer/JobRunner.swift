@@ -38,6 +38,10 @@ final class JobRunner: Service, Sendable {
                     _ = await iterator.next()
                     continue
                 }
+                if pending.items.isEmpty {
+                    failing.insert(pending.id)  // settled by the store; never spin on it
+                    continue
+                }
                 if !(await process(pending, stopping: stopping, logger: logger)) {
                     failing.insert(pending.id)  // the store refused writes for it; do not spin
                 }

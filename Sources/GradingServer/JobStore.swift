@@ -128,7 +128,15 @@ public final class JobStore: Sendable {
             let id: String = row["id"]
             try db.execute(sql: "UPDATE job SET state = 'running' WHERE id = ? AND state = 'queued'", arguments: [id])
             let items = try Row.fetchAll(db, sql: "SELECT idx, item FROM job_item WHERE job_id = ? AND result IS NULL ORDER BY idx", arguments: [id])
-            if items.isEmpty { try Self.finishIfComplete(db, id) }
+            if items.isEmpty {
+                // Every item has a result (a crash between the last result and the state update
+                // cannot happen in one transaction, but a hand-edited store can): settle the job.
+                try db.execute(sql: """
+                    UPDATE job SET completed = (SELECT COUNT(*) FROM job_item WHERE job_id = ? AND result IS NOT NULL)
+                    WHERE id = ?
+                    """, arguments: [id, id])
+                try Self.finishIfComplete(db, id)
+            }
             return Pending(id: id, options: row["options"], items: items.map { ($0["idx"], $0["item"]) })
         }
     }

@@ -26,11 +26,7 @@ struct OpsController {
         }
     }
 
-    static let openAPIDocument: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
-              let data = try? Data(contentsOf: url) else { return Array(#"{"error": "openapi.json resource missing"}"#.utf8) }
-        return [UInt8](data)
-    }()
+    static let openAPIDocument: [UInt8] = Array(OpenAPIDocument.json.utf8)
 }
 
 /// Bearer-token check on every route but `/healthz` (load balancers probe it without secrets).

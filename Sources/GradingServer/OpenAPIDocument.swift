@@ -1,3 +1,8 @@
+/// The OpenAPI 3.1 document served at `GET /openapi.json`. Kept in source, not as a bundle
+/// resource, so the `assay` binary can be copied anywhere (a missing resource bundle would
+/// crash `Bundle.module` at the first request).
+enum OpenAPIDocument {
+    static let json = #"""
 {
  "openapi": "3.1.0",
  "info": {
@@ -887,4 +892,6 @@
    }
   }
  }
+}
+"""#
 }
