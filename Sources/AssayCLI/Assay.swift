@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Assay: ParsableCommand {
+struct Assay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay",
         abstract: "Sandboxed code execution and rewards for RL on code.",
-        subcommands: [RunCommand.self, Bench.self]
+        subcommands: [RunCommand.self, GradeCommand.self, ServeCommand.self, Bench.self]
     )
 }

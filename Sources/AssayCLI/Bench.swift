@@ -1,7 +1,7 @@
 import ArgumentParser
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, each against a baseline measured in the same run.",
-        subcommands: [BenchSandbox.self, BenchEngine.self])
+        subcommands: [BenchSandbox.self, BenchServe.self, BenchEngine.self])
 }
