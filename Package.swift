@@ -31,10 +31,11 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
         ),
-        // pid 1 of every box (static: no dynamic loader work on the hot path).
+        // pid 1 of every box: static, and entered at `assay_init_start`, which skips libc and
+        // runtime start-up (raw syscalls only; see Sources/BoxInit/main.c).
         .executableTarget(
             name: "assay-box-init", path: "Sources/BoxInit",
-            linkerSettings: [.unsafeFlags(["-static-executable"])]),
+            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-e", "-Xlinker", "assay_init_start"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         .target(name: "Rewards", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
         // MARK: - Service

@@ -188,6 +188,9 @@ public final class Sandbox: Sendable {
         case .exited(let status): outcome.waitStatus = status
         case .execFailed(let err):
             throw SandboxError(.spawnFailed, "the box could not start \(argv[0])", stage: "exec", errno: err)
+        case .forkFailed(let err):
+            throw SandboxError(.spawnFailed, "the box's init could not start the program (the box was not empty)",
+                               stage: "init-fork", errno: err)
         case nil: break  // killed before the program ended: the init's own status (SIGKILL) stands
         }
 

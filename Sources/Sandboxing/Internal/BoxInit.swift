@@ -23,6 +23,7 @@ enum BoxInitLocator {
 enum BoxInitRecord {
     case exited(status: Int32)
     case execFailed(errno: Int32)
+    case forkFailed(errno: Int32)
 
     static func read(from fd: Int32) -> BoxInitRecord? {
         var record: (Int32, Int32) = (0, 0)
@@ -31,6 +32,7 @@ enum BoxInitRecord {
         switch record.0 {
         case 1: return .exited(status: record.1)
         case 2: return .execFailed(errno: record.1)
+        case 3: return .forkFailed(errno: record.1)
         default: return nil
         }
     }
