@@ -98,7 +98,7 @@ public struct SandboxExecutor: SubmissionExecutor {
     /// Most calls per batch.
     public var batchSize: Int
 
-    public init(sandbox: Sandbox, catalog: ProfileCatalog, batchCPUCapSeconds: Double = 60, batchSize: Int = 2000) throws(SandboxError) {
+    public init(sandbox: Sandbox, catalog: ProfileCatalog, batchCPUCapSeconds: Double = 60, batchSize: Int = 25) throws(SandboxError) {
         self.sandbox = sandbox
         self.python = try catalog.profile(named: "python3")
         self.cpp = try catalog.profile(named: "cpp")
@@ -228,13 +228,27 @@ public struct SandboxExecutor: SubmissionExecutor {
                 let cpu = min(s.timeLimitSeconds * Double(calls.count), max(batchCPUCapSeconds, s.timeLimitSeconds)) + 1
                 var batchLimits = limits(python, cpu: cpu, memoryMiB: s.memoryLimitMiB)
                 batchLimits.wallTimeSeconds = cpu * 2 + 2
+                // Returned values can be large (HumanEval+ has multi-megabyte strings and integers):
+                // the record may use up to a quarter of the memory limit (the tmpfs counts as memory).
+                let recordCap = max(64, s.memoryLimitMiB / 4) << 20
+                batchLimits.maxFileSizeBytes = recordCap
+                batchLimits.workDirBytes = recordCap + (16 << 20)
                 let (r, file) = try sandbox.run(callProgram!, stdin: PythonHarness.callRequest(nonce: nonce, calls: calls, perCallSeconds: s.timeLimitSeconds),
-                                                limits: batchLimits, collect: PythonHarness.resultFile)
+                                                limits: batchLimits, collect: PythonHarness.resultFile, collectLimitBytes: recordCap)
                 if r.verdict != .ok {
-                    var e = Self.failure(r)
-                    if calls.count > 1, case .failed(let v, let m) = e.outcome {
-                        e.outcome = .failed(v, m + " (a batch of \(calls.count) calls ran in one process from this test on)")
+                    if calls.count > 1 {
+                        // The process as a whole failed (killed for memory or time, not one call's
+                        // own timeout): run these calls one per process to find the failing test.
+                        var single = self
+                        single.batchSize = 1
+                        let rest = try single.runPython(s, tests: Array(tests[i..<j]), stopAtFirstFailure: stopAtFirstFailure) { k, e in judge(i + k, e) }
+                        out += rest
+                        if rest.count < j - i { return out }
+                        if let last = rest.last, stopAtFirstFailure, !Self.isSuccess(last) { return out }
+                        i = j
+                        continue
                     }
+                    let e = Self.failure(r)
                     out.append(e)
                     _ = judge(i, e)
                     return out
@@ -284,6 +298,11 @@ public struct SandboxExecutor: SubmissionExecutor {
             }
         }
         return out
+    }
+
+    static func isSuccess(_ e: TestExecution) -> Bool {
+        if case .returned = e.outcome { return true }
+        return false
     }
 
     enum RecordResult { case success(JSONValue), failure(String) }

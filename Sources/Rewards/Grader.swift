@@ -210,21 +210,29 @@ extension Grader {
                                     memoryLimitMiB: problem.memoryLimitMiB ?? options.defaultMemoryLimitMiB)
         var values: [Int: JSONValue] = [:]
         var failures: [Int: String] = [:]
-        var start = 0
-        // The driver stops a batch at the first failing call: resume after it.
-        while start < exec.count {
-            var reached = start
-            let results = try executor.run(submission, tests: Array(exec[start...]), stopAtFirstFailure: false) { k, e in
-                reached = start + k
-                if case .returned(let v) = e.outcome { values[start + k] = v; return true }
+        // Chunks of 50 calls per process. The driver stops a chunk at the first failing call:
+        // the rest of that chunk then runs one call per process, so one bad input (or a chunk
+        // that runs out of time as a whole) costs at most one chunk again.
+        func runOne(_ range: Range<Int>) throws(SandboxError) -> Int? {
+            var firstBad: Int?
+            _ = try executor.run(submission, tests: Array(exec[range]), stopAtFirstFailure: true) { k, e in
+                if case .returned(let v) = e.outcome { values[range.lowerBound + k] = v; return true }
                 switch e.outcome {
-                case .raised(let m), .failed(_, let m): failures[start + k] = m
-                default: failures[start + k] = "no value"
+                case .raised(let m), .failed(_, let m): failures[range.lowerBound + k] = m
+                default: failures[range.lowerBound + k] = "no value"
                 }
+                firstBad = range.lowerBound + k
                 return false
             }
-            if results.isEmpty { break }
-            start = reached + 1
+            return firstBad
+        }
+        var start = 0
+        while start < exec.count {
+            let end = min(start + 50, exec.count)
+            if let bad = try runOne(start..<end), end - start > 1 {
+                for k in bad..<end { _ = try runOne(k..<(k + 1)) }
+            }
+            start = end
         }
         var dropped = 0
         var tests: [TestCase] = []

@@ -331,6 +331,9 @@ def _assay_driver():
     OK_EQ = set()
     for t in (object, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset, type(None), range, bool):
         OK_EQ.add(t.__eq__); OK_EQ.add(t.__ne__)
+    import collections as _collections
+    for t in (_collections.Counter, _collections.OrderedDict, _collections.defaultdict, _collections.deque):
+        OK_EQ.add(t.__eq__); OK_EQ.add(t.__ne__)
     if np is not None:
         OK_EQ.add(np.ndarray.__eq__); OK_EQ.add(np.ndarray.__ne__)
         OK_EQ.add(np.generic.__eq__); OK_EQ.add(np.generic.__ne__)
@@ -387,15 +390,18 @@ def _assay_driver():
         for name in _list(T):
             if name in builtins.__dict__ and not name.startswith("__") and T[name] is not builtins.__dict__[name]:
                 del T[name]
+        preamble_names = set(T)
         if P.get("setup"):
             exec(compile(P["setup"], "<setup>", "exec"), T)
         for name in _list(T):
             if name in builtins.__dict__ and not name.startswith("__") and T[name] is not builtins.__dict__[name]:
                 del T[name]
+        # The solution's names override the setup's (a HumanEval prompt's stub), never the
+        # preamble's or the built-ins.
         for k in _list(g):
-            if k not in T and k not in builtins.__dict__ and not k.startswith("__"):
+            if k not in preamble_names and k not in builtins.__dict__ and not k.startswith("__"):
                 T[k] = g[k]
-        if entry and not P["call_check"] and "(" not in entry and "." not in entry:
+        if entry and "(" not in entry and "." not in entry and entry in g:
             T[entry] = guard(resolve(entry))
         exec(compile(req["script"], "<test>", "exec"), T)
         if P["call_check"]:
