@@ -2,10 +2,11 @@
 # Installs the Debian packages assay needs to build, test and run (as root).
 #   libseccomp-dev libcap-dev  the sandbox's C shim
 #   g++ python3 python3-numpy  the cpp and python3 profiles (numpy for the grading preamble)
+#   python3-sortedcontainers   imported by some LeetCode reference solutions
 #   libopenblas-dev pkg-config the TensorEngine's matmuls
 #   libsqlite3-dev             the daemon's job store
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy libopenblas-dev pkg-config libsqlite3-dev)
+packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy python3-sortedcontainers libopenblas-dev pkg-config libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -43,11 +43,25 @@ static int64_t read_cpu_ns(int fd, int format, int64_t base) {
 
 typedef struct {
     int fd;
-    uint8_t *buf;
+    uint8_t *buf;     // grows with the output, never past cap
+    size_t size;      // allocated bytes
     size_t cap;
     size_t len;
     int over;  // more than cap bytes arrived
 } stream;
+
+// Makes room for more output, doubling up to the cap: memory follows what was printed, not
+// what might have been. Returns 0 when no more can be allocated.
+static int grow(stream *s) {
+    if (s->size >= s->cap) return 0;
+    size_t want = s->size ? s->size * 2 : 65536;
+    if (want > s->cap) want = s->cap;
+    uint8_t *bigger = realloc(s->buf, want);
+    if (!bigger) return 0;
+    s->buf = bigger;
+    s->size = want;
+    return 1;
+}
 
 // Drains what is readable now. Returns 1 at EOF, 0 otherwise.
 static int drain(stream *s) {
@@ -55,13 +69,15 @@ static int drain(stream *s) {
     for (;;) {
         uint8_t *dst = scratch;
         size_t room = sizeof(scratch);
-        if (s->len < s->cap) {
+        if (s->len == s->size && s->len < s->cap) grow(s);
+        if (s->len < s->size) {
             dst = s->buf + s->len;
-            room = s->cap - s->len;
+            room = s->size - s->len;
         }
         ssize_t n = read(s->fd, dst, room);
         if (n > 0) {
             if (dst == scratch) {
+                // Past the cap (or out of memory for the buffer): counted as too much output.
                 s->over = 1;
             } else {
                 s->len += (size_t)n;
@@ -83,8 +99,8 @@ static void kill_box(const csandbox_watch *w) {
 int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     memset(out, 0, sizeof(*out));
     stream streams[2] = {
-        {w->stdout_fd, w->stdout_buf, w->stdout_cap, 0, 0},
-        {w->stderr_fd, w->stderr_buf, w->stderr_cap, 0, 0},
+        {w->stdout_fd, NULL, 0, w->stdout_cap, 0, 0},
+        {w->stderr_fd, NULL, 0, w->stderr_cap, 0, 0},
     };
     for (int i = 0; i < 2; i++) fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
 
@@ -117,6 +133,8 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
         if (rc < 0 && errno != EINTR) {
             int e = errno;
             kill_box(w);
+            free(streams[0].buf);
+            free(streams[1].buf);
             return e;
         }
         for (int i = 0; i < 2; i++) {
@@ -154,7 +172,12 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     do {
         r = wait4(w->pid, &status, __WALL, &ru);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) return errno;
+    if (r < 0) {
+        int e = errno;
+        free(streams[0].buf);
+        free(streams[1].buf);
+        return e;
+    }
     out->wait_status = status;
     out->rusage_cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
                          ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
@@ -162,6 +185,8 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     int64_t cpu = read_cpu_ns(w->cpu_usage_fd, w->cpu_usage_format, w->cpu_base_ns);
     if (cpu < cpu_at_kill) cpu = cpu_at_kill;
     out->cpu_ns = cpu >= 0 ? cpu : out->rusage_cpu_ns;
+    out->stdout_data = streams[0].buf;
+    out->stderr_data = streams[1].buf;
     out->stdout_len = streams[0].len;
     out->stderr_len = streams[1].len;
     for (int i = 0; i < 2; i++) close(streams[i].fd);

@@ -141,8 +141,6 @@ typedef struct {
     int pidfd;
     int stdout_fd, stderr_fd;         // read ends, owned (closed) by the supervisor
     size_t stdout_cap, stderr_cap;    // bytes kept; more than that is an output-limit kill
-    uint8_t *_Nonnull stdout_buf;     // stdout_cap bytes
-    uint8_t *_Nonnull stderr_buf;     // stderr_cap bytes
     int64_t wall_limit_ns;
     int64_t cpu_limit_ns;             // checked against cpu_usage_fd
     int cpu_usage_fd;                 // cgroup file with cumulative CPU ns; -1: none
@@ -163,6 +161,8 @@ typedef enum {
 typedef struct {
     int wait_status;                  // as from wait4
     csandbox_kill_reason killed;
+    uint8_t *_Nullable stdout_data;   // malloc'd, grown as output arrives (at most the cap);
+    uint8_t *_Nullable stderr_data;   // the caller frees both with free()
     size_t stdout_len, stderr_len;
     int64_t wall_ns;
     int64_t cpu_ns;                   // from the cgroup (whole tree); rusage when none

@@ -194,26 +194,26 @@ enum Shim {
 
     /// Watches the run to its end. The corresponding C function is `csandbox_supervise`.
     static func supervise(_ w: Watch) throws(SandboxError) -> Outcome {
-        var stdout = [UInt8](repeating: 0, count: w.stdoutCap)
-        var stderr = [UInt8](repeating: 0, count: w.stderrCap)
         var out = csandbox_outcome()
-        let rc = stdout.withUnsafeMutableBufferPointer { so in
-            stderr.withUnsafeMutableBufferPointer { se in
-                var watch = csandbox_watch(
-                    pid: w.pid, pidfd: w.pidfd, stdout_fd: w.stdoutFD, stderr_fd: w.stderrFD,
-                    stdout_cap: w.stdoutCap, stderr_cap: w.stderrCap,
-                    stdout_buf: so.baseAddress!, stderr_buf: se.baseAddress!,
-                    wall_limit_ns: w.wallLimitNanoseconds, cpu_limit_ns: w.cpuLimitNanoseconds,
-                    cpu_usage_fd: w.cpuUsageFD, cpu_usage_format: w.cpuUsageFormat,
-                    poll_interval_ns: 50_000_000, start_ns: w.startNanoseconds,
-                    cpu_base_ns: w.cpuBaselineNanoseconds)
-                return csandbox_supervise(&watch, &out)
-            }
-        }
+        var watch = csandbox_watch(
+            pid: w.pid, pidfd: w.pidfd, stdout_fd: w.stdoutFD, stderr_fd: w.stderrFD,
+            stdout_cap: w.stdoutCap, stderr_cap: w.stderrCap,
+            wall_limit_ns: w.wallLimitNanoseconds, cpu_limit_ns: w.cpuLimitNanoseconds,
+            cpu_usage_fd: w.cpuUsageFD, cpu_usage_format: w.cpuUsageFormat,
+            poll_interval_ns: 50_000_000, start_ns: w.startNanoseconds,
+            cpu_base_ns: w.cpuBaselineNanoseconds)
+        let rc = csandbox_supervise(&watch, &out)
         guard rc == 0 else { throw SandboxError(.supervisionFailed, "supervising the run failed", errno: rc) }
-        stdout.removeSubrange(out.stdout_len...)
-        stderr.removeSubrange(out.stderr_len...)
-        return Outcome(waitStatus: out.wait_status, killed: killedReason(out.killed), stdout: stdout, stderr: stderr,
+        defer {
+            free(out.stdout_data)
+            free(out.stderr_data)
+        }
+        func bytes(_ p: UnsafeMutablePointer<UInt8>?, _ n: Int) -> [UInt8] {
+            guard let p, n > 0 else { return [] }
+            return Array(UnsafeBufferPointer(start: p, count: n))
+        }
+        return Outcome(waitStatus: out.wait_status, killed: killedReason(out.killed),
+                       stdout: bytes(out.stdout_data, out.stdout_len), stderr: bytes(out.stderr_data, out.stderr_len),
                        wallNanoseconds: out.wall_ns, cpuNanoseconds: out.cpu_ns, maxRSSBytes: out.maxrss_bytes)
     }
 

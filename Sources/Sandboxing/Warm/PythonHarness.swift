@@ -137,12 +137,17 @@ def run_test(index, test, code, preamble, limits, collect):
     for name in pipes:
         os.close(pipes[name][1])
     readers = {pipes[name][0]: name for name in pipes}
+    # The child's exit wakes the select at once through its pidfd; the timeout only paces the
+    # CPU and wall checks.
+    pidfd = os.pidfd_open(pid)
     data = {"out": bytearray(), "err": bytearray(), "res": bytearray()}
     killed, status, usage = None, None, None
     while status is None or readers:
-        timeout = 0.02 if status is None else 0.2
-        ready, _, _ = select.select(list(readers), [], [], timeout)
+        watched = list(readers) + ([pidfd] if status is None else [])
+        ready, _, _ = select.select(watched, [], [], 0.02 if status is None else 0.2)
         for fd in ready:
+            if fd == pidfd:
+                continue
             chunk = os.read(fd, 65536)
             name = readers[fd]
             if not chunk:
@@ -172,6 +177,7 @@ def run_test(index, test, code, preamble, limits, collect):
                     os.kill(pid, signal.SIGKILL)
         elif time.monotonic() - start > wall_limit + 2:
             break
+    os.close(pidfd)
     wall = time.monotonic() - start
     for fd in readers:
         os.close(fd)

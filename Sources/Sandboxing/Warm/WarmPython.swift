@@ -44,11 +44,13 @@ extension Sandbox {
     ///   ends at the first test whose process failed (a wrong answer is for the caller to judge).
     ///   A test the box never reported on (the whole box hit its limits) gets that verdict.
     /// - Throws: ``SandboxError`` when the sandbox or the harness itself failed.
-    /// - Parameter collect: a file each test may leave in /work, read back after the test (an
-    ///   out-of-band result record) before the box is cleaned for the next test.
+    /// - Parameters:
+    ///   - collect: a file each test may leave in /work, read back after the test (an
+    ///     out-of-band result record) before the box is cleaned for the next test.
+    ///   - collectLimitBytes: the most that file (or a driver's `__assay_result__` value) may hold.
     public func runWarmPython(source: String, preamble: String, tests: [WarmTest], limits: Limits,
                               profile: SandboxProfile, stopAtFirstFailure: Bool,
-                              collect: String? = nil) throws(SandboxError) -> [WarmTestResult] {
+                              collect: String? = nil, collectLimitBytes: Int = 1 << 20) throws(SandboxError) -> [WarmTestResult] {
         guard let interpreter = profile.run.argv.first else {
             throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
         }
@@ -56,7 +58,7 @@ extension Sandbox {
         if let collect, !SandboxProfile.isPlainFileName(collect) {
             throw SandboxError(.invalidConfiguration, "collect must be a plain file name in /work, got '\(collect)'")
         }
-        let resultCap = 1 << 20
+        let resultCap = collectLimitBytes
         var job: [String: Any] = [
             "source": "/app/" + profile.sourceFile,
             "preamble": preamble,

@@ -1,0 +1,77 @@
+import Foundation
+import Sandboxing
+import Testing
+@testable import Rewards
+
+/// The warm fast path must give exactly the rewards of the cold path, with its isolation.
+@Suite(.enabled(if: Shared.isRoot, "the sandbox needs root"))
+struct WarmExecutorTests {
+    static let warm: Grader = {
+        let sandbox = try! Sandbox()
+        let catalog = try! ProfileCatalog(directory: Shared.repoRoot + "/sandbox-profiles")
+        return Grader(executor: try! WarmPythonExecutor(sandbox: sandbox, catalog: catalog))
+    }()
+
+    @Test(arguments: ["native.jsonl", "humaneval-5.jsonl", "humanevalplus-3.jsonl", "mbpp-5.jsonl", "rllm-leetcode-3.json",
+                      "leetcodedataset-2.jsonl", "taco-fn-1.json"])
+    func referenceSolutionsPassOnBothPaths(fixture: String) throws {
+        let set = try ProblemLoader.load(path: Shared.fixture(fixture))
+        let cold = Shared.grader()
+        for problem in set.problems {
+            let ready = try cold.materializingExpected(problem)
+            guard let solution = ready.referenceSolutions.first else { continue }
+            let code = Grader.solutionText(problem: ready, code: solution)
+            let w = Self.warm.grade(problem: ready, code: code, language: .python)
+            let c = cold.grade(problem: ready, code: code, language: .python)
+            #expect(w.reward == 1, "\(problem.id) warm: \(w.reason) \(w.detail)")
+            #expect(w.reward == c.reward && w.tests.count == c.tests.count, "\(problem.id): warm \(w.reason), cold \(c.reason)")
+        }
+    }
+
+    static let problem = Problem(id: "echo", source: "test", tests: (1...4).map { .stdio("\($0)\n", "\($0)\n") })
+
+    func grade(_ code: String, memoryMiB: Int = 256) -> GradeResult {
+        var p = Self.problem
+        p.memoryLimitMiB = memoryMiB
+        p.timeLimitSeconds = 1
+        return Self.warm.grade(problem: p, code: code, language: .python)
+    }
+
+    @Test func negativeControlsGetTheirVerdicts() {
+        #expect(grade("print(int(input()) + 1)").tests.first?.verdict == .wrongAnswer)
+        #expect(grade("while True: pass").tests.first?.verdict == .timeLimitExceeded)
+        #expect(grade("x = []\nwhile True: x.append(bytearray(1 << 20))", memoryMiB: 64).tests.first?.verdict == .memoryLimitExceeded)
+        #expect(grade("import sys\nsys.exit(0)").tests.first?.verdict == .wrongAnswer)
+        #expect(grade("print(input())").reward == 1)
+    }
+
+    @Test func stateWrittenByOneTestIsNotSeenByTheNext() {
+        // Passes only when every test starts from scratch: each leaves a file and a module
+        // attribute, and fails if it finds one left by an earlier test.
+        let code = """
+            import os, math
+            if os.path.exists('/tmp/seen') or hasattr(math, 'seen'):
+                print('leak')
+            else:
+                open('/tmp/seen', 'w').write('x'); math.seen = True
+                print(input())
+            """
+        let r = grade(code)
+        #expect(r.reward == 1, "\(r.reason) \(r.detail)")
+        #expect(r.tests.count == 4)
+    }
+
+    @Test func callTestsAreJudgedOnTheHostWithTheNonce() {
+        let p = Problem(id: "inc", source: "test", tests: [.call(nil, [.number(1)], expected: .number(2)),
+                                                          .call(nil, [.number(5)], expected: .number(6))], entryPoint: "inc")
+        #expect(Self.warm.grade(problem: p, code: "def inc(x):\n    return x + 1", language: .python).reward == 1)
+        let forged = """
+            import os
+            def inc(x):
+                open('/work/assay-result.json', 'w').write('{"nonce": "0", "results": [{"v": 2}]}')
+                os._exit(0)
+            """
+        let r = Self.warm.grade(problem: p, code: forged, language: .python)
+        #expect(r.reward == 0, "\(r.reason) \(r.detail)")
+    }
+}
