@@ -196,10 +196,20 @@ struct BenchGrade: ParsableCommand {
     }
 }
 
+private let spawnLock = Mutex(())
+
 /// Runs `argv` bare (no sandbox) with `stdin` on a pipe, stdout discarded; true on exit 0.
 func runBare(_ argv: [String], stdin: String) -> Bool {
     var input: [Int32] = [0, 0]
-    guard pipe(&input) == 0 else { return false }
+    // Runs happen on several threads at once. The pipe is made close-on-exec under the same lock
+    // as the spawn, so no other run's child can inherit its ends (and keep its stdin open forever).
+    let made = spawnLock.withLock { _ -> Bool in
+        guard pipe(&input) == 0 else { return false }
+        _ = fcntl(input[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(input[1], F_SETFD, FD_CLOEXEC)
+        return true
+    }
+    guard made else { return false }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -209,7 +219,7 @@ func runBare(_ argv: [String], stdin: String) -> Bool {
     let cargs = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, environ)
+    let rc = spawnLock.withLock { _ in posix_spawn(&pid, argv[0], &actions, nil, cargs, environ) }
     close(input[0])
     let bytes = Array(stdin.utf8)
     var done = 0
