@@ -140,8 +140,11 @@ public final class Sandbox: Sendable {
         defer { box.destroy() }
         try box.create(limits: limits, files: files, template: template)
 
+        // The box init is ours, not the program's: it gets a process slot of its own on top.
+        var processLimits = limits
+        if !programIsInit { processLimits.maxProcesses += 1 }
         let cgroup = slot.cgroup
-        try cgroup?.begin(limits)
+        try cgroup?.begin(processLimits)
 
         let stdinFD = Shim.sealedMemfd(stdin)
         guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
@@ -166,7 +169,7 @@ public final class Sandbox: Sendable {
             mounts: box.mountPlan(template: template, initBinary: initBinary),
             workdir: "/work", netnsFD: slot.netnsFD,
             cloneFlags: Shim.boxCloneFlags,
-            hostname: "assay", rlimits: rlimits(for: limits, hasCgroup: cgroup != nil),
+            hostname: "assay", rlimits: rlimits(for: processLimits, hasCgroup: cgroup != nil),
             uid: slot.uid, gid: slot.uid, filter: filter)
         let start = Shim.nowNanoseconds()
         let spawned = try Shim.spawn(spec)

@@ -123,6 +123,15 @@ struct VerdictTests {
         }
     }
 
+    @Test func theProcessLimitCountsTheProgramNotTheBoxInit() throws {
+        let alone = try TestSupport.python("print('alone')", limits: Limits(maxProcesses: 1))
+        #expect(alone.verdict == .ok)
+        let forking = try TestSupport.python(
+            "import os\ntry:\n    pid = os.fork()\n    print('forked')\n    os._exit(0) if pid == 0 else os.wait()\nexcept OSError:\n    print('refused')",
+            limits: Limits(maxProcesses: 1))
+        #expect(forking.stdoutText == "refused\n")
+    }
+
     @Test func threadsStartDespiteTheClone3Rule() throws {
         // clone3 gets ENOSYS, so glibc falls back to clone(2); EPERM would break every thread.
         let r = try TestSupport.python("""

@@ -238,9 +238,12 @@ final class SlotCgroup: @unchecked Sendable {
     /// (page cache charged by earlier runs), as a fresh group would have counted it. (The
     /// rusage maxrss is no substitute: a vfork-style child shares the parent's memory until it
     /// execs, and the kernel folds that into maxrss.)
+    /// When the run pressed against the limit, the kernel reclaimed that old page cache to make
+    /// room, so the run itself used up to the whole peak: then the peak is the answer.
     var peakMemoryBytes: Int? {
         let key = v1Memory ? "memory.max_usage_in_bytes" : "memory.peak"
         guard let peak = Int(read(files[key])?.trimmed ?? "") else { return nil }
+        if limitHitsSinceBegin > 0 || oomKillsSinceBegin > 0 { return peak }
         return max(peak - baseline.usageBytes, 0)
     }
 
