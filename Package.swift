@@ -38,6 +38,8 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-e", "-Xlinker", "assay_init_start"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         .target(name: "Rewards", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        // Dataset pipeline: verify reference solutions, filter, dedup, decontaminate, report.
+        .target(name: "Curation", dependencies: ["Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         // MARK: - Service
         .target(
             name: "GradingServer",
@@ -66,6 +68,7 @@ let package = Package(
             dependencies: [
                 "Sandboxing",
                 "Rewards",
+                "Curation",
                 "GradingServer",
                 "TensorEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -78,6 +81,7 @@ let package = Package(
         // Black-box: runs the built `assay` binary (no module dependency, so it must be built first).
         .testTarget(name: "AssayCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
+        .testTarget(name: "CurationTests", dependencies: ["Curation", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GradingServerTests",
             dependencies: [
