@@ -30,7 +30,7 @@ variants = [
      "solutions": [h0["prompt"] + h0["canonical_solution"]]},
     {"id": "wrong-reference", "statement": "Read two integers a and b from one line and print their sum.",
      "tests": stdio([("1 2\n", "3\n"), ("5 5\n", "10\n"), ("0 0\n", "0\n"), ("-3 4\n", "1\n"), ("100 23\n", "123\n")]),
-     "solutions": ["a, b = map(int, input().split())\nprint(a - b)\n"]},
+     "solutions": ["a, b = map(int, input().split())\nprint(-(a + b) - 1)\n"]},  # wrong on every test
     {"id": "one-bad-test", "statement": "Read integers from one line and print the largest of them.",
      "tests": stdio([("1 2 3\n", "3\n"), ("5\n", "5\n"), ("-1 -7\n", "-1\n"), ("4 4 2\n", "4\n"), ("9 8 7 6\n", "9\n"),
                      ("10 20\n", "30\n")]),  # the last expected output is wrong
