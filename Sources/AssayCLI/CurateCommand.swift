@@ -30,7 +30,7 @@ struct CurateCommand: ParsableCommand {
     @Option(name: .customLong("eval"), help: "Evaluation set to decontaminate against; repeat for several.")
     var evals: [String] = []
 
-    @Option(name: .customLong("min-tests"), help: "Minimum tests per problem, after --repair-tests.")
+    @Option(name: .customLong("min-tests"), parsing: .unconditional, help: "Minimum tests per problem, after --repair-tests.")
     var minTests = 5
 
     @Option(help: "Report base name: writes REPORT.json and REPORT.md (an extension .json/.md is dropped). Default: OUT without .jsonl, plus .report.")
@@ -110,7 +110,7 @@ struct CurateCommand: ParsableCommand {
         do {
             outcome = try pipeline.run(verifier: verifier, cache: verifyCache, settings: settings) { done, total in bar.draw(done, total) }
         } catch let e as AdapterError {
-            throw ValidationError("\(e.description)\n(pass --format NAME if the format was not recognised)")
+            throw ValidationError(e.description)
         }
         bar.finish()
         var report = outcome.report
