@@ -16,13 +16,71 @@ public struct WarmPythonExecutor: SubmissionExecutor {
         cold = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
     }
 
-    /// The preamble's imports, each on its own so a missing module (pandas) is skipped, as the
-    /// driver does. They only warm `sys.modules`; the driver still builds each test's namespace.
-    /// A module that is not installed is remembered as `None` in `sys.modules`: importing it
-    /// again still raises ImportError, but without searching the whole path in every test.
-    static let warmImports: String = PythonHarness.preamble.map { line in
-        "try:\n    \(line)\nexcept ModuleNotFoundError as e:\n    __import__('sys').modules.setdefault(e.name, None)\nexcept Exception:\n    pass\n"
-    }.joined()
+    /// Heavy preamble modules, imported up front only for a submission that names them: numpy
+    /// costs ~65 ms to import and makes every fork and every module snapshot dearer. For the
+    /// others the module is deferred (see `deferSource`): `np` is still bound in every test.
+    static let deferrable: [(line: String, module: String, names: Set<Substring>)] = [
+        ("import numpy as np", "numpy", ["np", "numpy"]),
+        ("import pandas as pd", "pandas", ["pd", "pandas"]),
+    ]
+
+    /// Puts a module object in `sys.modules` whose first attribute read (a use of `np.x`, a
+    /// `from numpy import`, a submodule import, which asks for `__path__`) executes the real
+    /// module into that same object, as a normal import would have; `import numpy as np`
+    /// itself only reads `__spec__`, which is there. Until then the driver leaves it alone
+    /// (`__assay_deferred__`).
+    static let deferSource = """
+        def __assay_defer(name):
+            import importlib.util, sys
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                sys.modules.setdefault(name, None)
+                return
+            module = importlib.util.module_from_spec(spec)
+            path = module.__dict__.pop("__path__", None)
+            def load(attr):
+                d = module.__dict__
+                if d.pop("__assay_deferred__", None):
+                    d.pop("__getattr__", None)
+                    if path is not None:
+                        d["__path__"] = path
+                    spec.loader.exec_module(module)
+                return getattr(module, attr)
+            module.__getattr__ = load
+            module.__assay_deferred__ = True
+            sys.modules[name] = module
+
+        """
+
+    /// The preamble's imports for one submission, each on its own so a missing module (pandas)
+    /// is skipped, as the driver does. They only warm `sys.modules`; the driver still builds
+    /// each test's namespace. A module that is not installed is remembered as `None` in
+    /// `sys.modules`: importing it again still raises ImportError, without a path search per test.
+    /// - Parameter texts: everything the tests run (solution, setup, check scripts); a heavy
+    ///   module named there as a word is imported up front, otherwise deferred.
+    static func warmImports(naming texts: [String]) -> String {
+        let words = identifierWords(texts)
+        var deferred = "", eager = ""
+        for line in PythonHarness.preamble {
+            if let heavy = deferrable.first(where: { $0.line == line }), words.isDisjoint(with: heavy.names) {
+                deferred += "__assay_defer(\(JSONValue.string(heavy.module).jsonText))\n"
+            } else {
+                eager += "try:\n    \(line)\nexcept ModuleNotFoundError as e:\n    __import__('sys').modules.setdefault(e.name, None)\nexcept Exception:\n    pass\n"
+            }
+        }
+        return deferred.isEmpty ? eager : deferSource + deferred + eager
+    }
+
+    /// The Python identifier-like words of `texts` (enough to tell whether `np` is named).
+    static func identifierWords(_ texts: [String]) -> Set<Substring> {
+        var words = Set<Substring>()
+        for text in texts {
+            for word in text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+                words.insert(word)
+            }
+        }
+        return words
+    }
 
     public func run(_ submission: Submission, tests: [ExecutableTest], stopAtFirstFailure: Bool,
                     judge: (Int, TestExecution) -> Bool) throws(SandboxError) -> [TestExecution] {
@@ -86,8 +144,10 @@ public struct WarmPythonExecutor: SubmissionExecutor {
             limits.maxFileSizeBytes = recordCap
             limits.workDirBytes = recordCap + (16 << 20)
         }
+        var named = [s.code, s.setupCode ?? ""]
+        for case .script(let script) in tests { named.append(script) }
         let results = try cold.sandbox.runWarmPython(
-            source: program, preamble: Self.warmImports, tests: warmTests, limits: limits, profile: cold.python,
+            source: program, preamble: Self.warmImports(naming: named), tests: warmTests, limits: limits, profile: cold.python,
             stopAtFirstFailure: stopAtFirstFailure, collect: mode == .stdio ? nil : PythonHarness.resultFile,
             collectLimitBytes: recordCap)
         return results.enumerated().map { i, r in

@@ -74,4 +74,42 @@ struct WarmExecutorTests {
         let r = Self.warm.grade(problem: p, code: forged, language: .python)
         #expect(r.reward == 0, "\(r.reason) \(r.detail)")
     }
+
+    // MARK: - numpy, imported up front or deferred
+
+    @Test func numpyIsImportedUpFrontOnlyForSubmissionsThatNameIt() {
+        let plain = WarmPythonExecutor.warmImports(naming: ["n = int(input())\nprint(n)"])
+        #expect(plain.contains("__assay_defer(\"numpy\")"), "'input' must not count as naming np")
+        #expect(!plain.contains("import numpy as np"))
+        for text in ["print(np.zeros(2))", "import numpy\nprint(1)", "x = [np]"] {
+            let named = WarmPythonExecutor.warmImports(naming: ["def f(): pass", text])
+            #expect(named.contains("import numpy as np") && !named.contains("__assay_defer(\"numpy\")"), "\(text)")
+        }
+        // A check script that names numpy counts too.
+        #expect(WarmPythonExecutor.warmImports(naming: ["def f(): pass", "assert np.allclose(f(), 1)"]).contains("import numpy as np"))
+    }
+
+    /// A deferred numpy must behave as the imported one: `np` is bound in every test, and any
+    /// way of reaching it (attribute, `from` import, submodule import, a name built at run
+    /// time) loads the real module. Values it returns are encoded and compared as usual.
+    @Test func deferredNumpyBehavesAsImported() {
+        let dynamic = [
+            "print(globals()['n' + 'p'].array([int(input())]).sum())",
+            "m = __import__('num' + 'py')\nprint(int(m.int64(int(input()))))",
+            "import importlib\nla = importlib.import_module('num' + 'py.linalg')\nprint(round(la.norm([float(input())])))",
+            "exec('from num' + 'py import array as a')\nprint(a([int(input())])[0])",
+        ]
+        for code in dynamic {
+            #expect(!WarmPythonExecutor.warmImports(naming: [code]).contains("import numpy as np"))
+            let r = grade(code)
+            #expect(r.reward == 1, "\(code): \(r.reason) \(r.detail)")
+        }
+        let p = Problem(id: "arr", source: "test", tests: [.call(nil, [.number(3)], expected: .array([.number(0), .number(1), .number(2)]))],
+                        entryPoint: "arange")
+        let viaGlobals = "def arange(n):\n    return globals()['n' + 'p'].arange(n)"
+        let r = Self.warm.grade(problem: p, code: viaGlobals, language: .python)
+        #expect(r.reward == 1, "\(r.reason) \(r.detail)")
+        let named = Self.warm.grade(problem: p, code: "def arange(n):\n    return np.arange(n)", language: .python)
+        #expect(named.reward == 1, "\(named.reason) \(named.detail)")
+    }
 }
