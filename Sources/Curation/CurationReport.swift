@@ -82,7 +82,7 @@ public struct CurationReport: Sendable {
         o.append(("contaminated", .array(contaminated.map { c in
             var e: [(String, JSONValue)] = [("item", .string(c.item)), ("eval_source", .string(c.match.eval.source)), ("eval_id", .string(c.match.eval.id)),
                                             ("method", .string(c.match.method)), ("jaccard", round(c.match.jaccard))]
-            if let g = c.match.ngram { e.append(("ngram", .string(g))) }
+            if let g = c.match.ngram { e.append(("ngram", .string(g))); e.append(("shared_ngrams", .number(c.match.sharedNgrams))) }
             return .object(e)
         })))
         o.append(("errors", .array(errors.map { .object([("item", .string($0.item)), ("message", .string($0.message))]) })))

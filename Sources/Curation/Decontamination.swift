@@ -7,9 +7,14 @@ import Rewards
 /// - `near`: word-5-shingle Jaccard ≥ `threshold` (0.8), MinHash/LSH candidates confirmed
 ///   exactly, as in `Deduplicator`;
 /// - `ngram`: a shared word `ngramSize`-gram (13, as GPT-3 and OLMo decontaminate), except
-///   n-grams found in more than `maxNgramDocuments` (default 10) eval statements: those are
-///   boilerplate ("1 <= nums.length <= 10^5", "return the answer modulo 10^9 + 7" and the like
-///   shared by many problems), not a sign of a copied problem.
+///   n-grams found in more than `maxNgramDocuments` (default 10) statements, eval and training
+///   sides counted together: those are boilerplate ("you are given a 0 indexed array of
+///   integers nums of length n", "return the answer modulo 10^9 + 7" and the like, shared by
+///   many different problems), not a sign of a copied problem. A match needs
+///   `minSharedNgrams` (default 4) distinct shared n-grams with one eval statement, a copied
+///   run of 16 words or several shorter ones: on the real sets, pairs that share one to three
+///   13-grams are almost all different problems with a common stock phrase (word-shingle
+///   Jaccard below 0.1), while true copies share dozens.
 public struct EvalIndex: Sendable {
     /// An eval problem.
     public struct Entry: Sendable {
@@ -24,21 +29,29 @@ public struct EvalIndex: Sendable {
         public var jaccard: Double
         /// The first shared n-gram (method ngram), as words.
         public var ngram: String?
+        /// How many distinct n-grams the two statements share (method ngram).
+        public var sharedNgrams: Int = 0
     }
 
     public var ngramSize: Int
     public var threshold: Double
     public var maxNgramDocuments: Int
+    public var minSharedNgrams: Int
     public let entries: [Entry]
     let hasher = MinHasher()
     var exact: [String: Int] = [:]
     var shingles: [Set<UInt64>] = []
     var lsh = LSHIndex()
-    var ngrams: [UInt64: Int] = [:]  // n-gram → the first eval entry holding it
+    var ngrams: [UInt64: [Int]] = [:]  // n-gram → the eval entries holding it
     public private(set) var boilerplateNgrams = 0
 
-    public init(_ problems: [(source: String, problem: Problem)], ngramSize: Int = 13, threshold: Double = 0.8, maxNgramDocuments: Int = 10) {
+    /// - Parameter background: the training side's statements (as words); they only count
+    ///   towards an n-gram's document frequency. Without them, phrases that are boilerplate on
+    ///   the training side but rare among eval statements flag unrelated problems.
+    public init(_ problems: [(source: String, problem: Problem)], ngramSize: Int = 13, threshold: Double = 0.8, maxNgramDocuments: Int = 10,
+                minSharedNgrams: Int = 4, background: [[String]] = []) {
         self.ngramSize = ngramSize
+        self.minSharedNgrams = max(1, minSharedNgrams)
         self.threshold = threshold
         self.maxNgramDocuments = maxNgramDocuments
         entries = problems.map { Entry(source: $0.source, id: $0.problem.id) }
@@ -54,8 +67,13 @@ public struct EvalIndex: Sendable {
             if words.count >= ngramSize {
                 for g in Text.ngramHashes(words, n: ngramSize) {
                     docFrequency[g, default: 0] += 1
-                    if ngrams[g] == nil { ngrams[g] = i }
+                    ngrams[g, default: []].append(i)
                 }
+            }
+        }
+        for words in background where words.count >= ngramSize {
+            for g in Text.ngramHashes(words, n: ngramSize) where docFrequency[g] != nil {
+                docFrequency[g, default: 0] += 1
             }
         }
         for (g, f) in docFrequency where f > maxNgramDocuments {
@@ -76,12 +94,15 @@ public struct EvalIndex: Sendable {
         }
         if let (j, jac) = best { return Match(eval: entries[j], method: "near", jaccard: jac, ngram: nil) }
         guard words.count >= ngramSize else { return nil }
+        var shared: [Int: (count: Int, first: String)] = [:]
+        var seen = Set<UInt64>()
         for i in 0...(words.count - ngramSize) {
             let text = words[i..<(i + ngramSize)].joined(separator: " ")
-            if let j = ngrams[StableHash.fnv1a(text)] {
-                return Match(eval: entries[j], method: "ngram", jaccard: Text.jaccard(s, shingles[j]), ngram: text)
-            }
+            let g = StableHash.fnv1a(text)
+            guard let holders = ngrams[g], seen.insert(g).inserted else { continue }
+            for j in holders { shared[j] = ((shared[j]?.count ?? 0) + 1, shared[j]?.first ?? text) }
         }
-        return nil
+        guard let (j, hit) = shared.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }), hit.count >= minSharedNgrams else { return nil }
+        return Match(eval: entries[j], method: "ngram", jaccard: Text.jaccard(s, shingles[j]), ngram: hit.first, sharedNgrams: hit.count)
     }
 }

@@ -109,7 +109,8 @@ public struct CurationPipeline: Sendable {
         if evalProblems.isEmpty {
             clean = filtered
         } else {
-            let index = EvalIndex(evalProblems, ngramSize: ngramSize, threshold: dedup.threshold, maxNgramDocuments: maxNgramDocuments)
+            let index = EvalIndex(evalProblems, ngramSize: ngramSize, threshold: dedup.threshold, maxNgramDocuments: maxNgramDocuments,
+                                  background: items.map(\.words))
             for it in filtered {
                 if let m = index.match(words: it.words) {
                     report.contaminated.append(.init(item: it.key, match: m))

@@ -189,11 +189,12 @@ import Rewards
         #expect(index.match(words: Text.words(Self.evalStatement.lowercased()))?.method == "exact")
         let near = try #require(index.match(words: Text.words(Self.evalStatement.replacingOccurrences(of: "twice", with: "two times"))))
         #expect(near.method == "near" && near.eval.id == "lcb/1")
-        let quoted = "Count the vowels of a word and print them. Note: " + Text.words(Self.evalStatement).prefix(13).joined(separator: " ") + " Nothing else here matters."
+        // A copied run of 16 words is four shared 13-grams: contaminated; 15 words (three) is not.
+        let quoted = "Count the vowels of a word and print them. Note: " + Text.words(Self.evalStatement).prefix(16).joined(separator: " ") + " Nothing else here matters."
         let m = try #require(index.match(words: Text.words(quoted)))
-        #expect(m.method == "ngram" && m.ngram == Text.words(Self.evalStatement).prefix(13).joined(separator: " "))
-        let twelve = "Count the vowels of a word and print them. Note: " + Text.words(Self.evalStatement).prefix(12).joined(separator: " ")
-        #expect(index.match(words: Text.words(twelve)) == nil)
+        #expect(m.method == "ngram" && m.ngram == Text.words(Self.evalStatement).prefix(13).joined(separator: " ") && m.sharedNgrams == 4)
+        let fifteen = "Count the vowels of a word and print them. Note: " + Text.words(Self.evalStatement).prefix(15).joined(separator: " ")
+        #expect(index.match(words: Text.words(fifteen)) == nil)
         #expect(index.match(words: Text.words("Read a string and print it reversed, one character at a time.")) == nil)
     }
 
@@ -205,6 +206,14 @@ import Rewards
         #expect(index.match(words: Text.words("Count paths in a grid of size n by m. " + boiler)) == nil)
         let few = EvalIndex(Array(evals.prefix(3)))
         #expect(few.match(words: Text.words("Count paths in a grid of size n by m. " + boiler))?.method == "ngram")
+        // Boilerplate of the training side counts too: the same three eval statements, with the
+        // phrase in many training statements, no longer flag an unrelated problem.
+        let training = (0..<10).map { i in Text.words("Training problem \(i) on subject \(i * 104729). " + boiler) }
+        let withBackground = EvalIndex(Array(evals.prefix(3)), background: training)
+        #expect(withBackground.match(words: Text.words("Count paths in a grid of size n by m. " + boiler)) == nil)
+        // A phrase copied from one eval statement into one or two training ones still counts.
+        let copied = EvalIndex(Array(evals.prefix(3)), background: Array(training.prefix(2)))
+        #expect(copied.match(words: Text.words("Count paths in a grid of size n by m. " + boiler))?.method == "ngram")
     }
 }
 
