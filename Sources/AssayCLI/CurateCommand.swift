@@ -103,12 +103,12 @@ struct CurateCommand: ParsableCommand {
         let options = GraderOptions()
         let verifier = Verifier(executor: exec, options: options)
         let settings = "executor=\(executor) time=\(options.defaultTimeLimitSeconds) memory=\(options.defaultMemoryLimitMiB)"
-        let bar = CurateProgress(tty: isatty(2) == 1)
+        let bar = ProgressBar(label: "verifying")
         log("verification cache: \(cachePath) (\(verifyCache.count) results)")
 
         let outcome: CurationPipeline.Outcome
         do {
-            outcome = try pipeline.run(verifier: verifier, cache: verifyCache, settings: settings) { done, total in bar.draw(done, total) }
+            outcome = try pipeline.run(verifier: verifier, cache: verifyCache, settings: settings) { done, total in bar.draw(done, of: total) }
         } catch let e as AdapterError {
             throw ValidationError(e.description)
         }
@@ -142,28 +142,4 @@ struct CurateCommand: ParsableCommand {
     }
 
     func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-}
-
-/// A progress bar on stderr, drawn only on a terminal.
-final class CurateProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private let tty: Bool
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-    init(tty: Bool) { self.tty = tty }
-
-    func draw(_ done: Int, _ total: Int) {
-        guard tty else { return }
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        if now.timeIntervalSince(lastDraw) < 0.1 && done < total { return }
-        lastDraw = now
-        let rate = Double(done) / max(now.timeIntervalSince(start), 1e-9)
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let filled = Int(30 * Double(done) / Double(max(total, 1)))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-        FileHandle.standardError.write(Data(String(format: "\rverifying [%@] %d/%d  %.1f/s  ETA %d:%02d", bar, done, total, rate, Int(eta) / 60, Int(eta) % 60).utf8))
-    }
-
-    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

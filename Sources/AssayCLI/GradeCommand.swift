@@ -107,7 +107,7 @@ struct GradeCommand: ParsableCommand {
         if !needing.isEmpty {
             log("computing expected values of \(needing.count) problem(s) with their reference solutions")
             let snapshot = byID
-            let results = Concurrent.map(needing, jobs: jobs) { pid -> Result<Problem, SandboxError> in
+            let results = ParallelMap.run(needing, jobs: jobs) { pid -> Result<Problem, SandboxError> in
                 do throws(SandboxError) { return .success(try grader.materializingExpected(snapshot[pid]!)) } catch { return .failure(error) }
             }
             for (pid, r) in zip(needing, results) {
@@ -127,11 +127,11 @@ struct GradeCommand: ParsableCommand {
         } else {
             output = FileHandle.standardOutput
         }
-        let progress = Progress(total: items.count, tty: isatty(2) == 1)
+        let progress = Progress(total: items.count)
         let problemsByID = byID
         let materialErrors = materialError
         let started = Date()
-        let stats = Concurrent.map(items, jobs: jobs) { item -> Summary in
+        let stats = ParallelMap.run(items, jobs: jobs) { item -> Summary in
             let t0 = Date()
             let result: GradeResult
             if let e = materialErrors[item.problemID] {
@@ -264,19 +264,14 @@ struct Summary: Sendable {
     }
 }
 
-/// Writes result lines under a lock and draws a progress bar (rate, ETA) on a terminal only.
+/// Writes result lines under a lock and keeps the progress bar up to date.
 final class Progress: @unchecked Sendable {
     private let lock = NSLock()
     private let total: Int
-    private let tty: Bool
     private var done = 0, passed = 0
-    private let start = Date()
-    private var lastDraw = Date.distantPast
+    private let bar = ProgressBar()
 
-    init(total: Int, tty: Bool) {
-        self.total = total
-        self.tty = tty
-    }
+    init(total: Int) { self.total = total }
 
     func write(_ line: String, to handle: FileHandle, result: GradeResult) {
         lock.lock()
@@ -284,58 +279,8 @@ final class Progress: @unchecked Sendable {
         handle.write(Data(line.utf8))
         done += 1
         if result.reward == 1 { passed += 1 }
-        guard tty else { return }
-        let now = Date()
-        if now.timeIntervalSince(lastDraw) < 0.1 && done < total { return }
-        lastDraw = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = Double(done) / max(elapsed, 1e-9)
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let width = 30
-        let filled = Int(Double(width) * Double(done) / Double(max(total, 1)))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let text = String(format: "\r[%@] %d/%d  %.1f/s  ETA %d:%02d  pass %d", bar, done, total, rate, Int(eta) / 60, Int(eta) % 60, passed)
-        FileHandle.standardError.write(Data(text.utf8))
+        bar.draw(done, of: total, note: "pass \(passed)")
     }
 
-    func finish() {
-        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
-
-final class ConcurrentState<R>: @unchecked Sendable {
-    let lock = NSLock()
-    var next = 0
-    var results: [R?]
-    init(_ n: Int) { results = Array(repeating: nil, count: n) }
-}
-
-enum Concurrent {
-    /// `body` over `items` on `jobs` dedicated threads (the sandbox blocks its thread, so
-    /// Swift's cooperative pool is not used); results in input order.
-    static func map<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ body: @escaping @Sendable (T) -> R) -> [R] {
-        let state = ConcurrentState<R>(items.count)
-        let group = DispatchGroup()
-        for _ in 0..<min(jobs, max(items.count, 1)) {
-            group.enter()
-            let thread = Thread {
-                while true {
-                    state.lock.lock()
-                    let i = state.next
-                    state.next += 1
-                    state.lock.unlock()
-                    guard i < items.count else { break }
-                    let r = body(items[i])
-                    state.lock.lock()
-                    state.results[i] = r
-                    state.lock.unlock()
-                }
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        group.wait()
-        return state.results.map { $0! }
-    }
+    func finish() { bar.finish() }
 }
