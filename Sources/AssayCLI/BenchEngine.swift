@@ -156,8 +156,15 @@ struct BenchEngine: ParsableCommand {
     func runTrainDemo() throws {
         let rootURL = URL(fileURLWithPath: root)
         let tokenizer = try BPETokenizer(contentsOf: rootURL.appendingPathComponent("testdata/tokenizer/code-bpe-1k.json"))
-        let text = try String(contentsOf: rootURL.appendingPathComponent("testdata/corpus/python-code.txt"), encoding: .utf8)
-        let ids = tokenizer.encode(text)
+        func corpus(_ name: String) throws -> [Int32] {
+            tokenizer.encode(try String(contentsOf: rootURL.appendingPathComponent("testdata/corpus/" + name), encoding: .utf8))
+        }
+        // The last 5% of python-code.txt is held out for the validation loss; the extra corpus
+        // (CRUXEval functions, LeetCode solutions) is training text only.
+        let main = try corpus("python-code.txt"), extra = try corpus("python-code-extra.txt")
+        let held = main.count / 20
+        let ids = Array(main.dropLast(held)) + extra + Array(main.suffix(held))
+        let split = ids.count - held
         let config = Qwen2Config(hiddenSize: 256, intermediateSize: 704, numLayers: 4, numHeads: 4, numKVHeads: 2,
                                  vocabSize: tokenizer.vocabularySize, ropeTheta: 10_000, tieWordEmbeddings: true,
                                  maxPositionEmbeddings: 512)
@@ -165,7 +172,6 @@ struct BenchEngine: ParsableCommand {
         model.initializeRandom(seed: 1)
         let trainer = Trainer(model: model, hyperparameters: .init(learningRate: 2e-3, weightDecay: 0.1))
         let T = 128, B = 8
-        let split = ids.count * 95 / 100  // the last 5% is held out for the validation loss
         emit("\ntrain demo: \(ids.count) BPE tokens of code, \(model.parameterCount) parameters, B=\(B) T=\(T), \(demoSteps) steps")
         var rng = SplitMix64(seed: 5)
         func batch(from range: Range<Int>) throws -> TrainingBatch {
@@ -197,17 +203,56 @@ struct BenchEngine: ParsableCommand {
                              s, loss, norm, lr, val, Date().timeIntervalSince(start)))
             }
         }
-        let prompt = tokenizer.encode("def is_palindrome(s):\n")
-        let out = try Sampler(model: model).generate(
-            prompts: [prompt], parameters: .init(temperature: 0.7, topP: 0.95, maxNewTokens: 120,
-                                                 stopTokens: [tokenizer.specialTokenID("<|endoftext|>") ?? 0], seed: 1))
-        emit("  sample (temperature 0.7, top-p 0.95):\n" + tokenizer.decode(prompt + out[0].tokens))
+        // One function per prompt: generation stops where the next top-level statement would begin.
+        let heads = ["def is_palindrome(s):\n", "def count_vowels(s):\n", "def sum_of_squares(n):\n",
+                     "def remove_duplicates(lst):\n", "def is_prime(n):\n", "def reverse_words(s):\n",
+                     "def max_of_list(nums):\n", "def first_repeated_char(s):\n"]
+        let stops = ["\ndef ", "\nclass ", "\n\n\n", "\nprint(", "\nassert "]
+        for temperature: Float in [0.5, 0.2] {
+            let out = try Sampler(model: model).generate(
+                prompts: heads.map { tokenizer.encode($0) },
+                parameters: .init(temperature: temperature, topP: 0.95, maxNewTokens: 160,
+                                  stopTokens: [tokenizer.specialTokenID("<|endoftext|>") ?? 0], stopStrings: stops, seed: 1),
+                decode: { tokenizer.decode($0) })
+            let samples = zip(heads, out).map { head, completion in
+                var body = tokenizer.decode(completion.tokens).replacingOccurrences(of: "<|endoftext|>", with: "")
+                if let cut = stops.compactMap({ body.range(of: $0)?.lowerBound }).min() { body = String(body[..<cut]) }
+                return head + body
+            }
+            let parses = try pythonParses(samples)
+            emit("  samples (temperature \(temperature), top-p 0.95; [ok] = parses as Python):")
+            for (sample, ok) in zip(samples, parses) {
+                emit((ok ? "  [ok] " : "  [--] ") + sample.trimmingCharacters(in: .newlines).replacingOccurrences(of: "\n", with: "\n       "))
+            }
+            emit("  \(parses.filter { $0 }.count) of \(samples.count) samples parse as Python at temperature \(temperature) (ast.parse; nothing is run)")
+        }
         try trainer.saveCheckpoint(directory: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("assay-train-demo"))
         emit("  checkpoint: \(NSTemporaryDirectory())assay-train-demo")
     }
 }
 
 // MARK: - Helpers
+
+/// Whether each text parses as Python: `ast.parse` in Debian's interpreter, which only parses
+/// (the samples are never executed, so no sandbox is needed).
+private func pythonParses(_ texts: [String]) throws -> [Bool] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = ["-I", "-c", "import ast, json, sys\nfor t in json.load(sys.stdin):\n    try:\n        ast.parse(t)\n        print(1)\n    except Exception:\n        print(0)\n"]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: texts))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let answers = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0 == "1" }
+    guard process.terminationStatus == 0, answers.count == texts.count else {
+        throw ValidationError("could not check the samples with /usr/bin/python3 (exit \(process.terminationStatus))")
+    }
+    return answers
+}
 
 /// Prints a line and flushes, so progress appears as it happens even when stdout is a file or a pipe.
 /// (`fflush(nil)` flushes every stream without naming the `stdout` global, which Swift 6 treats as unsafe state.)
