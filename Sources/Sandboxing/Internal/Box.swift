@@ -60,7 +60,12 @@ struct Box {
             guard SandboxProfile.isPlainFileName(file.name) else {
                 throw SandboxError(.invalidConfiguration, "box file name '\(file.name)' must be a plain file name")
             }
-            let rc = FileOps.create(root + "/app/" + file.name, contents: file.contents, mode: file.executable ? 0o555 : 0o444)
+            // A compiled binary is executed in the box: no other box's child may inherit its
+            // write descriptor (see SpawnFence).
+            let path = root + "/app/" + file.name
+            let rc = file.executable
+                ? SpawnFence.writing { FileOps.create(path, contents: file.contents, mode: 0o555) }
+                : FileOps.create(path, contents: file.contents, mode: 0o444)
             if rc != 0 { throw fail("app/\(file.name)", rc) }
         }
     }

@@ -158,7 +158,7 @@ enum Shim {
                             args.gid = spec.gid
                             args.cap_last = capLast
                             args.filter = spec.filter?.pointer
-                            return csandbox_spawn(&args, &out)
+                            return SpawnFence.spawning { csandbox_spawn(&args, &out) }
                         }
                     }
                 }
