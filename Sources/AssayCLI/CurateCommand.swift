@@ -14,7 +14,7 @@ struct CurateCommand: ParsableCommand {
         discussion: """
             Steps, cheapest first: parse; split assert scripts into one test per assert, remove duplicate tests, drop \
             empty/malformed statements, problems without reference solutions and with fewer than --min-tests tests; \
-            decontaminate against --eval (exact, MinHash Jaccard >= 0.8, shared 13-gram); dedup across inputs (exact and \
+            decontaminate against --eval (exact, MinHash Jaccard >= 0.8, 4 or more shared word 13-grams); dedup across inputs (exact and \
             MinHash Jaccard >= 0.8; keeps most tests, then the earlier --in, then the smaller id); run every reference \
             solution against every test in the sandbox (cached in --cache); --min-tests again after --repair-tests. \
             Writes native JSONL (with reference solutions) to --out and REPORT.json + REPORT.md. Exit status 3 when some \
@@ -116,7 +116,8 @@ struct CurateCommand: ParsableCommand {
         var report = outcome.report
         report.settings = [("min_tests", "\(minTests)"), ("repair_tests", "\(repairTests)"), ("jobs", "\(jobs)"), ("executor", executor),
                            ("dedup", "exact normalised statement, or word-5-shingle Jaccard >= 0.8 (MinHash 128 permutations, 32 bands x 4 rows, confirmed exactly)"),
-                           ("decontamination", "exact, Jaccard >= 0.8, or a shared word 13-gram (n-grams in more than 10 eval statements ignored)"),
+                           ("decontamination", "exact, Jaccard >= 0.8, or \(pipeline.minSharedNgrams)+ shared word \(pipeline.ngramSize)-grams "
+                                + "(n-grams in more than \(pipeline.maxNgramDocuments) statements, training and eval, ignored)"),
                            ("cache", cachePath)]
 
         var text = outcome.problems.map(NativeWriter.line).joined(separator: "\n")

@@ -28,6 +28,7 @@ public struct CurationPipeline: Sendable {
     public var dedup = Deduplicator()
     public var ngramSize = 13
     public var maxNgramDocuments = 10
+    public var minSharedNgrams = 4
 
     public init(inputs: [Input]) { self.inputs = inputs }
 
@@ -110,7 +111,7 @@ public struct CurationPipeline: Sendable {
             clean = filtered
         } else {
             let index = EvalIndex(evalProblems, ngramSize: ngramSize, threshold: dedup.threshold, maxNgramDocuments: maxNgramDocuments,
-                                  background: items.map(\.words))
+                                  minSharedNgrams: minSharedNgrams, background: items.map(\.words))
             for it in filtered {
                 if let m = index.match(words: it.words) {
                     report.contaminated.append(.init(item: it.key, match: m))
