@@ -66,7 +66,7 @@ struct BenchServe: AsyncParsableCommand {
             row(w.name, "direct (\(workers) threads)", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
             for concurrency in Set([workers, clients]).sorted() {
                 let perClient = total / concurrency
-                let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try HTTPConnection(port: bound) }) { conn in
+                let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try LoopbackHTTPConnection(port: bound) }) { conn in
                     let start = monotonicMilliseconds()
                     let (status, body) = try conn.post("/run_code", body: Array(w.body.utf8))
                     let ms = monotonicMilliseconds() - start
@@ -131,74 +131,5 @@ struct BenchServe: AsyncParsableCommand {
         let (samples, error) = results.withLock { $0 }
         if let error { throw error }
         return (samples, seconds)
-    }
-}
-
-/// A minimal blocking HTTP/1.1 client over one keep-alive loopback connection (the benchmark
-/// must not pull an HTTP client library into the CLI).
-final class HTTPConnection: @unchecked Sendable {
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else { close(fd); throw ValidationError("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit { close(fd) }
-
-    func post(_ path: String, body: [UInt8]) throws -> (Int, [UInt8]) {
-        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
-        try writeAll(Array(head.utf8) + body)
-        // Headers up to the blank line.
-        var end: Int?
-        while end == nil {
-            if let r = find([13, 10, 13, 10]) { end = r } else { try fill() }
-        }
-        let headerText = String(decoding: buffer[..<end!], as: UTF8.self)
-        buffer.removeFirst(end! + 4)
-        let lines = headerText.split(separator: "\r\n")
-        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
-            throw ValidationError("malformed HTTP response: \(headerText.prefix(200))")
-        }
-        var length = 0
-        for line in lines.dropFirst() {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "content-length" { length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0 }
-        }
-        while buffer.count < length { try fill() }
-        let bodyBytes = Array(buffer[..<length])
-        buffer.removeFirst(length)
-        return (status, bodyBytes)
-    }
-
-    private func find(_ pattern: [UInt8]) -> Int? {
-        guard buffer.count >= pattern.count else { return nil }
-        for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] && Array(buffer[i..<i + pattern.count]) == pattern { return i }
-        return nil
-    }
-
-    private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = read(fd, &chunk, chunk.count)
-        guard n > 0 else { throw ValidationError("the server closed the connection") }
-        buffer += chunk[..<n]
-    }
-
-    private func writeAll(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw ValidationError("write failed: \(String(cString: strerror(errno)))") }
-            offset += n
-        }
     }
 }
