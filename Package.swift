@@ -78,8 +78,9 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
-        // Black-box: runs the built `assay` binary (no module dependency, so it must be built first).
-        .testTarget(name: "AssayCLITests", swiftSettings: swiftSettings),
+        // Black-box: runs the built `assay` binary (so it must be built first); GradingServer only
+        // for its loopback HTTP client and JSONValue (via Rewards), to talk to `assay serve`.
+        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards"], swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
         .testTarget(name: "CurationTests", dependencies: ["Curation", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(

@@ -30,7 +30,15 @@ public final class LoopbackHTTPConnection: @unchecked Sendable {
 
     /// POSTs a JSON body and returns the status and the response body (Content-Length framed).
     public func post(_ path: String, body: [UInt8]) throws -> (Int, [UInt8]) {
-        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+        try exchange("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n", body)
+    }
+
+    /// GETs `path` and returns the status and the response body.
+    public func get(_ path: String) throws -> (Int, [UInt8]) {
+        try exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", [])
+    }
+
+    private func exchange(_ head: String, _ body: [UInt8]) throws -> (Int, [UInt8]) {
         try writeAll(Array(head.utf8) + body)
         // Headers up to the blank line.
         var end: Int?
