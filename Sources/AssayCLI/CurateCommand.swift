@@ -48,6 +48,9 @@ struct CurateCommand: ParsableCommand {
     @Option(help: "Verification cache (JSONL, appended as it goes). Default: OUT.verify-cache.jsonl.")
     var cache: String?
 
+    @Option(name: .customLong("verify-runs"), help: "Runs per reference solution; a test passes only if it passed every run (2+ catches references whose answer depends on chance).")
+    var verifyRuns = 1
+
     @Option(help: "How Python references run: warm (default) or cold.")
     var executor = "warm"
 
@@ -57,6 +60,7 @@ struct CurateCommand: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("no --in file: pass one or more problem files, e.g. --in humaneval/HumanEval.jsonl.gz") }
         guard let out else { throw ValidationError("no --out: pass the output file, e.g. --out curated.jsonl") }
         guard minTests >= 0 else { throw ValidationError("--min-tests must be 0 or more, got \(minTests)") }
+        guard (1...10).contains(verifyRuns) else { throw ValidationError("--verify-runs must be between 1 and 10, got \(verifyRuns)") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, got \(jobs)") }
         guard ["warm", "cold"].contains(executor) else { throw ValidationError("--executor must be warm or cold, got '\(executor)'") }
         if let format, DataFormat(rawValue: format) == nil {
@@ -101,8 +105,10 @@ struct CurateCommand: ParsableCommand {
             ? try SandboxExecutor(sandbox: sandbox, catalog: catalog)
             : try WarmPythonExecutor(sandbox: sandbox, catalog: catalog)
         let options = GraderOptions()
-        let verifier = Verifier(executor: exec, options: options)
-        let settings = "executor=\(executor) time=\(options.defaultTimeLimitSeconds) memory=\(options.defaultMemoryLimitMiB)"
+        let verifier = Verifier(executor: exec, options: options, runs: verifyRuns)
+        // Part of every cache key: a result verified under other settings is verified again.
+        var settings = "executor=\(executor) time=\(options.defaultTimeLimitSeconds) memory=\(options.defaultMemoryLimitMiB)"
+        if verifyRuns > 1 { settings += " runs=\(verifyRuns)" }
         let bar = ProgressBar(label: "verifying")
         log("verification cache: \(cachePath) (\(verifyCache.count) results)")
 
@@ -114,7 +120,8 @@ struct CurateCommand: ParsableCommand {
         }
         bar.finish()
         var report = outcome.report
-        report.settings = [("min_tests", "\(minTests)"), ("repair_tests", "\(repairTests)"), ("jobs", "\(jobs)"), ("executor", executor),
+        report.settings = [("min_tests", "\(minTests)"), ("repair_tests", "\(repairTests)"), ("verify_runs", "\(verifyRuns)"),
+                           ("jobs", "\(jobs)"), ("executor", executor),
                            ("dedup", "exact normalised statement, or word-5-shingle Jaccard >= 0.8 (MinHash 128 permutations, 32 bands x 4 rows, confirmed exactly)"),
                            ("decontamination", "exact, Jaccard >= 0.8, or \(pipeline.minSharedNgrams)+ shared word \(pipeline.ngramSize)-grams "
                                 + "(n-grams in more than \(pipeline.maxNgramDocuments) statements, training and eval, ignored)"),

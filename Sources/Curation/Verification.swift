@@ -29,12 +29,17 @@ public struct VerificationResult: Sendable {
 /// fails are the split tests run one by one to learn which fail.
 public struct Verifier: Sendable {
     public let grader: Grader
+    /// Times each reference runs; a test counts as passed only if it passed every time. Two or
+    /// more catch references whose answer depends on chance (set or dict order under hash
+    /// randomisation, timing): such a problem would reward a correct program at random.
+    public var runs: Int
 
-    public init(executor: any SubmissionExecutor, options: GraderOptions = GraderOptions()) {
+    public init(executor: any SubmissionExecutor, options: GraderOptions = GraderOptions(), runs: Int = 1) {
         var o = options
         o.maxTestsOverride = 0
         o.stopAtFirstFailure = false
         grader = Grader(executor: executor, options: o)
+        self.runs = max(1, runs)
     }
 
     public func verify(_ item: CurationItem) -> VerificationResult {
@@ -50,28 +55,44 @@ public struct Verifier: Sendable {
         }
         var passes: [[Bool]] = []
         var firstFailure = ""
-        for ref in problem.referenceSolutions {
-            if let unsplit = item.unsplitTests {
-                var whole = problem
-                whole.tests = unsplit
-                let r = grader.grade(problem: whole, code: ref, language: problem.referenceLanguage)
-                if let e = r.error { return VerificationResult(status: .error, passes: [], detail: e) }
-                if r.reward == 1 {
-                    passes.append(Array(repeating: true, count: problem.tests.count))
-                    continue
+        for (k, ref) in problem.referenceSolutions.enumerated() {
+            var row = Array(repeating: true, count: problem.tests.count)
+            for run in 0..<runs {
+                switch once(ref, problem: problem, unsplit: item.unsplitTests) {
+                case .failure(let error):
+                    return VerificationResult(status: .error, passes: [], detail: error.message)
+                case .success(let (passed, failure)):
+                    row = zip(row, passed).map { $0 && $1 }
+                    if firstFailure.isEmpty, let failure {
+                        firstFailure = "reference \(k)\(runs > 1 ? ", run \(run + 1) of \(runs)" : ""), \(failure)"
+                    }
                 }
             }
-            let r = grader.grade(problem: problem, code: ref, language: problem.referenceLanguage)
-            if let e = r.error { return VerificationResult(status: .error, passes: [], detail: e) }
-            var row = Array(repeating: false, count: problem.tests.count)
-            for t in r.tests where t.verdict == .ok { row[t.index] = true }
             passes.append(row)
-            if firstFailure.isEmpty, let bad = r.tests.first(where: { $0.verdict != .ok }) {
-                firstFailure = "reference \(passes.count - 1), test \(bad.index): \(bad.verdict.rawValue) \(bad.detail)"
-            }
         }
         let ok = passes.contains { $0.allSatisfy { $0 } } && !(passes.first?.isEmpty ?? true)
         return VerificationResult(status: ok ? .passed : .failed, passes: passes, materializedTests: materialized,
                                   detail: ok ? "" : firstFailure)
+    }
+
+    struct GradingFailed: Error { var message: String }
+
+    /// One run of one reference: which tests it passed, and the first failure. When splitting
+    /// changed the tests, the unsplit script runs first (one run instead of one per assert);
+    /// only when it fails do the split tests run to learn which fail.
+    private func once(_ ref: String, problem: Problem, unsplit: [TestCase]?) -> Result<([Bool], String?), GradingFailed> {
+        if let unsplit {
+            var whole = problem
+            whole.tests = unsplit
+            let r = grader.grade(problem: whole, code: ref, language: problem.referenceLanguage)
+            if let e = r.error { return .failure(GradingFailed(message: e)) }
+            if r.reward == 1 { return .success((Array(repeating: true, count: problem.tests.count), nil)) }
+        }
+        let r = grader.grade(problem: problem, code: ref, language: problem.referenceLanguage)
+        if let e = r.error { return .failure(GradingFailed(message: e)) }
+        var row = Array(repeating: false, count: problem.tests.count)
+        for t in r.tests where t.verdict == .ok { row[t.index] = true }
+        let failure = r.tests.first { $0.verdict != .ok }.map { "test \($0.index): \($0.verdict.rawValue) \($0.detail)" }
+        return .success((row, failure))
     }
 }

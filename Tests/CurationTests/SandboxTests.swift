@@ -37,6 +37,20 @@ struct CurationSandboxTests {
         #expect(strict.report.steps.last?.name == "min-tests after repair")
     }
 
+    /// A reference whose answer is a coin flip: over 10 runs of 3 tests, all 30 flips come up
+    /// right with probability 2^-30, so `runs: 10` fails it; a correct reference still passes.
+    @Test func repeatedRunsCatchAReferenceThatPassesByChance() throws {
+        let tests = (0..<3).map { TestCase.stdio("\($0)\n", "1\n") }
+        let flaky = Problem(id: "coin", source: "test", statement: "Print 1.", tests: tests,
+                            referenceSolutions: ["import random\nprint(1 if random.random() < 0.5 else 2)\n"])
+        let item = CurationItem(problem: flaky, sourceIndex: 0, sourceName: "t", originalID: "coin", words: ["print", "1"])
+        let r = Verifier(executor: Shared.executor!, runs: 10).verify(item)
+        #expect(r.status == .failed && r.detail.contains("of 10"), "\(r.status) \(r.detail)")
+        var steady = item
+        steady.problem.referenceSolutions = ["print(1)\n"]
+        #expect(Verifier(executor: Shared.executor!, runs: 3).verify(steady).status == .passed)
+    }
+
     @Test func secondRunVerifiesNothing() throws {
         let path = Shared.tempPath("cache.jsonl")
         let first = try Shared.pipeline().run(verifier: Shared.verifier, cache: try VerificationCache(path: path))
