@@ -80,6 +80,8 @@ struct ServeCrashTests {
             #"{"id": "item-\#(i)", "problem": {"tests": [{"stdin": "\#(i)\n", "stdout": "\#(i)\n"}]}, "code": \#(code)}"#
         }
         var server = try Self.startServer(port: port, database: database)
+        // Whatever fails below, no daemon started here outlives the test.
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
         let (status, body) = try LoopbackHTTPConnection(port: port).post("/v1/jobs", body: Array(#"{"items": [\#(items.joined(separator: ","))]}"#.utf8))
         try #require(status == 202, "POST /v1/jobs: \(status) \(String(decoding: body, as: UTF8.self))")
         let id = try #require(try JSONValue(parsing: body[...])["id"]?.stringValue)
@@ -108,7 +110,6 @@ struct ServeCrashTests {
         #expect(stray.isEmpty, "box processes outlived the killed daemon: \(stray)")
 
         server = try Self.startServer(port: port, database: database)
-        defer { server.terminate(); server.waitUntilExit() }
         var done: JSONValue = .null
         for _ in 0..<1200 {  // 60 s at most
             done = try Self.job(port, id)
