@@ -52,7 +52,7 @@ struct BenchServe: AsyncParsableCommand {
         print("baseline: the same runs through SandboxBackend.runCode on \(workers) threads, no HTTP (the server's own capacity)")
         print("")
         print("workload          variant                      req/s     p50       p99")
-        var rss = [Self.memoryStatus("VmRSS")]
+        var rss = [ProcessMemory.residentBytes]
         for w in workloads {
             let direct = { @Sendable () throws -> Double in
                 let start = monotonicMilliseconds()
@@ -79,21 +79,14 @@ struct BenchServe: AsyncParsableCommand {
             }
             // The baseline again after the HTTP runs: the spread of the two is the machine's noise.
             row(w.name, "direct again", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
-            rss.append(Self.memoryStatus("VmRSS"))
+            rss.append(ProcessMemory.residentBytes)
         }
         try await server.stop()
         // The server runs in this process: its memory must not grow with the requests served.
         print("")
         print("process memory (server and clients), RSS in MiB: before the runs, then after each workload: "
-              + rss.map { String(format: "%.1f", $0) }.joined(separator: ", ") + String(format: "; peak %.1f", Self.memoryStatus("VmHWM")))
-    }
-
-    /// A `/proc/self/status` memory line (`VmRSS`, `VmHWM`) in MiB; 0 when unreadable.
-    static func memoryStatus(_ key: String) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kb / 1024
+              + rss.map { String(format: "%.1f", Double($0) / 1048576) }.joined(separator: ", ")
+              + String(format: "; peak %.1f", Double(ProcessMemory.peakResidentBytes) / 1048576))
     }
 
     func row(_ workload: String, _ variant: String, _ r: (samples: Samples, seconds: Double)) {

@@ -140,9 +140,8 @@ public struct CurationPipeline: Sendable {
 
         // 5. Verification.
         let t0 = Date()
-        let counter = Counter(total: survivors.count, progress: progress)
-        let toVerify = survivors
-        let results: [VerificationResult] = ParallelMap.run(toVerify, jobs: jobs) { it in
+        let counter = VerificationProgress(total: survivors.count, progress: progress)
+        let results: [VerificationResult] = ParallelMap.run(survivors, jobs: jobs) { it in
             let key = VerificationCache.key(it, settings: settings)
             if let hit = cache?.lookup(key) { counter.tick(); return hit }
             let r = verifier.verify(it)
@@ -222,7 +221,8 @@ public struct CurationPipeline: Sendable {
     }
 }
 
-final class Counter: @unchecked Sendable {
+/// Counts verified problems across the worker threads and reports each step to the handler.
+final class VerificationProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
     let total: Int

@@ -1,7 +1,8 @@
 import Sandboxing
 
 /// The fast path for Python: one box per submission whose warm interpreter has imported the
-/// preamble (numpy included) once, and a fresh process forked per test from that clean state
+/// preamble once (numpy only for a submission that names it: `warmImports(naming:)`), and a
+/// fresh process forked per test from that clean state
 /// (`Sandbox.runWarmPython`). Each test runs the same driver program, with the same request on
 /// stdin and the same out-of-band result record (collected from /work after the test, then
 /// checked for this run's nonce on the host) as `SandboxExecutor`; only the process start-up is

@@ -4,6 +4,7 @@ import GradingServer
 import Hummingbird
 import HummingbirdTesting
 import Rewards
+import Sandboxing
 import Synchronization
 import Testing
 
@@ -64,7 +65,7 @@ struct LoadTests {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let clients = 64, rounds = 3, items = 4
-            var rss: [Double] = []
+            var rss: [Int] = []
             for wave in 0..<2 {
                 let failures = await Self.onThreads(clients) { c in
                     let connection = try LoopbackHTTPConnection(port: port)
@@ -79,11 +80,11 @@ struct LoadTests {
                     }
                 }
                 #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first ?? "")")
-                rss.append(Self.residentMiB())
+                rss.append(ProcessMemory.residentBytes)
             }
             #expect(backend.totalRuns == 2 * clients * rounds * items)
             #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
-            #expect(rss[1] - rss[0] < 32, "RSS after the first wave \(rss[0]) MiB, after the second \(rss[1]) MiB")
+            #expect(rss[1] - rss[0] < 32 << 20, "RSS after the first wave \(rss[0] >> 20) MiB, after the second \(rss[1] >> 20) MiB")
             let health = try await client.get("/healthz").json
             #expect(health["queue_depth"] == 0)
         }
@@ -105,12 +106,5 @@ struct LoadTests {
             }
         }
         return failures.withLock { $0 }
-    }
-
-    /// This process's resident memory in MiB (`VmRSS`).
-    static func residentMiB() -> Double {
-        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
     }
 }

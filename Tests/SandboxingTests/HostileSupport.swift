@@ -190,14 +190,6 @@ enum Hostile {
         let field = text.split(separator: " ")[3]
         return Int(field.split(separator: "/")[1]) ?? -1
     }
-
-    static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) * 1024
-        }
-        return 0
-    }
 }
 
 /// What a hostile test must leave untouched on the host: sentinel files with secret contents,

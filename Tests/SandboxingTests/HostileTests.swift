@@ -306,7 +306,7 @@ struct HostileTests {
 
     @Test func stdoutFloodIsOutputLimitWithBoundedHostMemory() throws {
         try withHostWatch { _ in
-            let before = Hostile.residentBytes()
+            let before = ProcessMemory.residentBytes
             let r = try Hostile.run("stdout_flood.py", limits: Hostile.limits(stdout: 1 << 20))
             #expect(r.verdict == .outputLimitExceeded, Hostile.describe(r))
             #expect(r.stdout.count == 1 << 20)
@@ -315,7 +315,7 @@ struct HostileTests {
             let yes = try Hostile.sandbox.run(command: ["/usr/bin/yes"], limits: Hostile.limits(stdout: 1 << 20))
             #expect(yes.verdict == .outputLimitExceeded, Hostile.describe(yes))
             #expect(yes.stdout.count == 1 << 20)
-            #expect(Hostile.residentBytes() - before < 32 << 20)
+            #expect(ProcessMemory.residentBytes - before < 32 << 20)
         }
     }
 
