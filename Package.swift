@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
         // Black-box: runs the built `assay` binary (so it must be built first); GradingServer only
         // for its loopback HTTP client and JSONValue (via Rewards), to talk to `assay serve`.
-        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
         .testTarget(name: "CurationTests", dependencies: ["Curation", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(

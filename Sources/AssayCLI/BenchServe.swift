@@ -99,30 +99,17 @@ struct BenchServe: AsyncParsableCommand {
     /// runs on Swift's cooperative pool); returns the latencies and the wall time of the whole.
     static func onThreads<State>(_ threads: Int, perThread: Int, setup: @escaping @Sendable () throws -> State,
                                  _ body: @escaping @Sendable (State) throws -> Double) async throws -> (samples: Samples, seconds: Double) {
-        let results = Mutex<(Samples, (any Error)?)>((Samples(), nil))
+        let samples = Mutex(Samples())
         let start = monotonicMilliseconds()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let remaining = Mutex(threads)
-            for _ in 0..<threads {
-                let t = Thread {
-                    do {
-                        let state = try setup()
-                        for _ in 0..<perThread {
-                            let ms = try body(state)
-                            results.withLock { $0.0.add(ms) }
-                        }
-                    } catch {
-                        results.withLock { if $0.1 == nil { $0.1 = error } }
-                    }
-                    if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
-                }
-                t.stackSize = 1 << 20
-                t.start()
+        let failures = await onBlockingThreads(threads) { _ in
+            let state = try setup()
+            for _ in 0..<perThread {
+                let ms = try body(state)
+                samples.withLock { $0.add(ms) }
             }
         }
         let seconds = (monotonicMilliseconds() - start) / 1000
-        let (samples, error) = results.withLock { $0 }
-        if let error { throw error }
-        return (samples, seconds)
+        if let error = failures.first { throw error }
+        return (samples.withLock { $0 }, seconds)
     }
 }

@@ -51,8 +51,7 @@ struct CurateCommand: ParsableCommand {
     @Option(name: .customLong("verify-runs"), help: "Runs per reference solution; a test passes only if it passed every run (2+ catches references whose answer depends on chance).")
     var verifyRuns = 1
 
-    @Option(help: "How Python references run: warm (default) or cold.")
-    var executor = "warm"
+    @OptionGroup var executorOptions: ExecutorOptions
 
     @OptionGroup var sandboxOptions: SandboxOptions
 
@@ -62,7 +61,6 @@ struct CurateCommand: ParsableCommand {
         guard minTests >= 0 else { throw ValidationError("--min-tests must be 0 or more, got \(minTests)") }
         guard (1...10).contains(verifyRuns) else { throw ValidationError("--verify-runs must be between 1 and 10, got \(verifyRuns)") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, got \(jobs)") }
-        guard ["warm", "cold"].contains(executor) else { throw ValidationError("--executor must be warm or cold, got '\(executor)'") }
         if let format, DataFormat(rawValue: format) == nil {
             throw ValidationError("unknown --format '\(format)'; use one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -101,13 +99,11 @@ struct CurateCommand: ParsableCommand {
         do { verifyCache = try VerificationCache(path: cachePath) } catch let e as CurationError { throw ValidationError(e.description) }
         let sandbox = try sandboxOptions.makeSandbox()
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-        let exec: any SubmissionExecutor = executor == "cold"
-            ? try SandboxExecutor(sandbox: sandbox, catalog: catalog)
-            : try WarmPythonExecutor(sandbox: sandbox, catalog: catalog)
+        let exec = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
         let options = GraderOptions()
         let verifier = Verifier(executor: exec, options: options, runs: verifyRuns)
         // Part of every cache key: a result verified under other settings is verified again.
-        var settings = "executor=\(executor) time=\(options.defaultTimeLimitSeconds) memory=\(options.defaultMemoryLimitMiB)"
+        var settings = "executor=\(executorOptions.executor) time=\(options.defaultTimeLimitSeconds) memory=\(options.defaultMemoryLimitMiB)"
         if verifyRuns > 1 { settings += " runs=\(verifyRuns)" }
         let bar = ProgressBar(label: "verifying")
         log("verification cache: \(cachePath) (\(verifyCache.count) results)")
@@ -121,7 +117,7 @@ struct CurateCommand: ParsableCommand {
         bar.finish()
         var report = outcome.report
         report.settings = [("min_tests", "\(minTests)"), ("repair_tests", "\(repairTests)"), ("verify_runs", "\(verifyRuns)"),
-                           ("jobs", "\(jobs)"), ("executor", executor),
+                           ("jobs", "\(jobs)"), ("executor", executorOptions.executor),
                            ("dedup", "exact normalised statement, or word-5-shingle Jaccard >= 0.8 (MinHash 128 permutations, 32 bands x 4 rows, confirmed exactly)"),
                            ("decontamination", "exact, Jaccard >= 0.8, or \(pipeline.minSharedNgrams)+ shared word \(pipeline.ngramSize)-grams "
                                 + "(n-grams in more than \(pipeline.maxNgramDocuments) statements, training and eval, ignored)"),

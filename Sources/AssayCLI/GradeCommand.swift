@@ -43,13 +43,11 @@ struct GradeCommand: ParsableCommand {
     @Option(name: .customLong("memory-mb"), help: "Memory limit in MiB for problems that declare none.")
     var memoryMiB: Int = 1024
 
-    @Option(help: "How Python tests run: warm (one box per submission, a fresh process forked per test from an interpreter that imported the preamble once) or cold (a fresh box per test; consecutive calls share one).")
-    var executor = "warm"
+    @OptionGroup var executorOptions: ExecutorOptions
 
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func validate() throws {
-        guard ["warm", "cold"].contains(executor) else { throw ValidationError("--executor must be warm or cold, got '\(executor)'") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         if let maxTests, maxTests < 0 { throw ValidationError("--max-tests must be 0 (all) or more") }
         if let checker, Checker(name: checker) == nil {
@@ -91,9 +89,7 @@ struct GradeCommand: ParsableCommand {
 
         let sandbox = try sandboxOptions.makeSandbox()
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-        let executor: any SubmissionExecutor = self.executor == "cold"
-            ? try SandboxExecutor(sandbox: sandbox, catalog: catalog)
-            : try WarmPythonExecutor(sandbox: sandbox, catalog: catalog)
+        let executor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
         var options = GraderOptions()
         if let maxTests { options.maxTestsOverride = maxTests }
         options.checker = checker.flatMap(Checker.init(name:))

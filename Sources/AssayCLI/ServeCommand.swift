@@ -38,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (jobs: 4 times this).")
     var maxBodyMiB = 16
 
+    @OptionGroup var executorOptions: ExecutorOptions
+
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func validate() throws {
@@ -51,7 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         let backend: SandboxBackend
         do {
             let sandbox = try sandboxOptions.makeSandbox()
-            backend = try SandboxBackend(sandbox: sandbox, catalog: try ProfileCatalog(directory: sandboxOptions.profilesDirectory))
+            let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
+            backend = try SandboxBackend(sandbox: sandbox, catalog: catalog,
+                                         submissionExecutor: try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog))
         } catch let error as SandboxError {
             throw ValidationError(error.description)
         }

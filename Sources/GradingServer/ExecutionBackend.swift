@@ -57,11 +57,17 @@ public struct SandboxBackend: ExecutionBackend {
     public let cpp: SandboxProfile
     public let submissionExecutor: any SubmissionExecutor
 
-    public init(sandbox: Sandbox, catalog: ProfileCatalog) throws(SandboxError) {
+    /// Graded items run on `submissionExecutor`: by default the warm Python executor, which
+    /// imports the harness preamble once per submission instead of once per test.
+    public init(sandbox: Sandbox, catalog: ProfileCatalog, submissionExecutor: (any SubmissionExecutor)? = nil) throws(SandboxError) {
         self.sandbox = sandbox
         self.python = try catalog.profile(named: "python3")
         self.cpp = try catalog.profile(named: "cpp")
-        self.submissionExecutor = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
+        if let submissionExecutor {
+            self.submissionExecutor = submissionExecutor
+        } else {
+            self.submissionExecutor = try WarmPythonExecutor(sandbox: sandbox, catalog: catalog)
+        }
     }
 
     public func runCode(_ request: CodeRun) throws(SandboxError) -> CodeRunOutcome {

@@ -11,13 +11,19 @@ public final class LoopbackHTTPConnection: @unchecked Sendable {
     }
 
     private let fd: Int32
+    private let timeoutSeconds: Int
     private var buffer: [UInt8] = []
 
-    public init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`. A read that waits `timeoutSeconds` for the server throws,
+    /// so a server that hangs fails its caller instead of hanging it.
+    public init(port: Int, timeoutSeconds: Int = 120) throws {
+        self.timeoutSeconds = timeoutSeconds
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -71,6 +77,9 @@ public final class LoopbackHTTPConnection: @unchecked Sendable {
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = read(fd, &chunk, chunk.count)
+        if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            throw Failure(description: "no response from the server within \(timeoutSeconds) s")
+        }
         guard n > 0 else { throw Failure(description: "the server closed the connection") }
         buffer += chunk[..<n]
     }

@@ -56,18 +56,17 @@ struct LoadTests {
     }
 
     /// 64 clients, each on its own keep-alive TCP connection and thread, each sending rounds of
-    /// /v1/grade batches, in two waves: every request answered 200 with its own results, every
-    /// item graded exactly once, and the second wave of the same load leaves the process's
-    /// memory where the first left it (within 32 MiB): nothing accumulates per request.
+    /// /v1/grade batches, in two waves: every request answered 200 with its own results and every
+    /// item graded exactly once. (The daemon's memory under this load is measured on the real
+    /// binary, `ServeMemoryTests`: this process also hosts every other suite running beside it.)
     @Test func sixtyFourConnectionsSendingBatchesInTwoWaves() async throws {
         let backend = StubBackend()
         let app = try await buildApplication(TestEnv.config(backend) { $0.workers = 4 })
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let clients = 64, rounds = 3, items = 4
-            var rss: [Int] = []
             for wave in 0..<2 {
-                let failures = await Self.onThreads(clients) { c in
+                let failures = await onBlockingThreads(clients) { c in
                     let connection = try LoopbackHTTPConnection(port: port)
                     for r in 0..<rounds {
                         let tag = "w\(wave)c\(c)r\(r)-"
@@ -79,32 +78,12 @@ struct LoadTests {
                         }
                     }
                 }
-                #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first ?? "")")
-                rss.append(ProcessMemory.residentBytes)
+                #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first.map { "\($0)" } ?? "")")
             }
             #expect(backend.totalRuns == 2 * clients * rounds * items)
             #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
-            #expect(rss[1] - rss[0] < 32 << 20, "RSS after the first wave \(rss[0] >> 20) MiB, after the second \(rss[1] >> 20) MiB")
             let health = try await client.get("/healthz").json
             #expect(health["queue_depth"] == 0)
         }
-    }
-
-    /// Runs `body` once on each of `count` plain threads (their blocking socket calls must not
-    /// hold the cooperative pool the server runs on); returns the errors thrown.
-    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) async -> [String] {
-        let failures = Mutex<[String]>([])
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let remaining = Mutex(count)
-            for i in 0..<count {
-                let thread = Thread {
-                    do { try body(i) } catch { failures.withLock { $0.append("\(error)") } }
-                    if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
-                }
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
-        }
-        return failures.withLock { $0 }
     }
 }

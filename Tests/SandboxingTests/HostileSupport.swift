@@ -183,13 +183,6 @@ enum Hostile {
     static func names(in directory: String) -> Set<String> {
         Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
     }
-
-    /// Number of threads on the host (all tasks), from /proc/loadavg's "running/total" field.
-    static func hostTaskCount() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return -1 }
-        let field = text.split(separator: " ")[3]
-        return Int(field.split(separator: "/")[1]) ?? -1
-    }
 }
 
 /// What a hostile test must leave untouched on the host: sentinel files with secret contents,

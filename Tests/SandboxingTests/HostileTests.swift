@@ -14,15 +14,14 @@ struct HostileTests {
 
     @Test func pythonForkBombIsRuntimeErrorAndLeavesNothing() throws {
         try withHostWatch { _ in
-            let tasksBefore = Hostile.hostTaskCount()
             let r = try Hostile.run("fork_bomb.py", limits: Hostile.limits(processes: 32))
             // The pids cgroup refuses the 33rd task: os.fork() raises BlockingIOError in the main
             // process, which exits 1 and takes the namespace down with it.
             #expect(r.verdict == .runtimeError, Hostile.describe(r))
             #expect(r.exitCode == 1, Hostile.describe(r))
             #expect(r.stderrText.contains("BlockingIOError"), Hostile.describe(r))
-            // The host's task count is back where it was (other tenants move it a little).
-            #expect(Hostile.hostTaskCount() < tasksBefore + 16)
+            // No fork survives the run: verify() finds no process of a box uid. (The host's total
+            // task count is no measure here: the suites running beside this one move it by hundreds.)
         }
     }
 
