@@ -1,14 +1,21 @@
-// [sandbox-anchors #17] 8 threads spin for 1 s of wall time each: 2+ cores of CPU per wall
-// second. The CPU limit counts the sum over threads (cgroup accounting), so this is TLE by CPU.
-#include <chrono>
+// [sandbox-anchors #17] 8 threads spin until each has used 0.4 s of its own CPU: 3.2 s in all.
+// No thread alone passes a 0.5 s CPU limit; only the sum over threads (cgroup accounting) does,
+// so this is TLE by CPU. The spin is counted in CPU, not wall time, so a busy host that gives
+// the box less than its cores slows the program down but cannot let it finish under the limit.
+#include <pthread.h>
 #include <thread>
+#include <time.h>
 #include <vector>
+static double threadCPUSeconds() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
 int main() {
     std::vector<std::thread> ts;
     for (int i = 0; i < 8; i++)
         ts.emplace_back([] {
-            auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-            while (std::chrono::steady_clock::now() < end) {}
+            while (threadCPUSeconds() < 0.4) {}
         });
     for (auto &t : ts) t.join();
     return 0;
