@@ -37,7 +37,7 @@ let package = Package(
             name: "assay-box-init", path: "Sources/BoxInit",
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-e", "-Xlinker", "assay_init_start"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
-        .target(name: "Rewards", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        .target(name: "Rewards", dependencies: ["Sandboxing"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Dataset pipeline: verify reference solutions, filter, dedup, decontaminate, report.
         .target(name: "Curation", dependencies: ["Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         // MARK: - Service

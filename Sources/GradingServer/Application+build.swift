@@ -58,8 +58,10 @@ public final class InProcessServer: Sendable {
         self.task = task
     }
 
-    /// Starts `config` (its port forced to 0: a free one) and returns once it listens.
-    public static func start(_ config: ServerConfiguration) async throws -> InProcessServer {
+    /// Starts `config` (its port forced to 0: a free one) and returns once it listens. Given an
+    /// `executor`, the server's tasks prefer it to Swift's cooperative pool: a test process whose
+    /// other tests block that pool's few threads then cannot starve the server.
+    public static func start(_ config: ServerConfiguration, executor: (any TaskExecutor)? = nil) async throws -> InProcessServer {
         var config = config
         config.port = 0
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -70,7 +72,7 @@ public final class InProcessServer: Sendable {
         }
         let app = try await buildApplication(config)
         let group = ServiceGroup(configuration: .init(services: [app], logger: config.logger))
-        let task = Task { try await group.run() }
+        let task = Task(executorPreference: executor) { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()

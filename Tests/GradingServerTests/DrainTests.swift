@@ -9,7 +9,7 @@ import Testing
 struct DrainTests {
     @Test func inFlightRequestsCompleteWhenTheServerStops() async throws {
         let backend = StubBackend()
-        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1 })
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1 }, executor: ServerThreads.shared)
         let response = Task {
             try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
                 try await client.post("/v1/grade", body: body(echoItems(10, code: "SLOW", tag: "d")))
@@ -28,7 +28,7 @@ struct DrainTests {
     @Test func aStoppedServerLeavesTheRestOfAJobForTheNextStart() async throws {
         let path = TestEnv.tempPath("drain")
         let backend = StubBackend()
-        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path })
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path }, executor: ServerThreads.shared)
         let id = try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
             let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "SLOW", tag: "j")))
             #expect(r.status == .accepted)
@@ -43,7 +43,7 @@ struct DrainTests {
         #expect(mid.completed < 40)
         #expect(mid.completed == backend.totalRuns, "every item that ran was stored")
 
-        let again = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 2; $0.databasePath = path })
+        let again = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 2; $0.databasePath = path }, executor: ServerThreads.shared)
         for _ in 0..<300 {
             if try await store.snapshot(id, withResults: false)?.state == "done" { break }
             try await Task.sleep(for: .milliseconds(20))

@@ -10,49 +10,41 @@ import Testing
 
 @Suite("Load")
 struct LoadTests {
-    /// 16 concurrent tasks × 4 requests each (batches of 4 items and /run_code calls) over a real
-    /// socket: every request answered, every item graded once, nothing lost or duplicated.
-    /// HummingbirdTesting's live client pipelines them on one connection with a 20 s timeout per
-    /// request, so the load is kept small enough to finish on a busy 2-core CI machine; many
-    /// separate connections are what `assay bench serve --clients N` drives.
+    /// 16 clients, each on its own keep-alive connection, alternate batches of 4 items and
+    /// /run_code calls over a real socket: every request answered, every item graded once,
+    /// nothing lost or duplicated.
     @Test func manyConcurrentClientsOverALiveSocket() async throws {
         let backend = StubBackend()
-        let app = try await buildApplication(TestEnv.config(backend) { $0.workers = 4 })
-        try await app.test(.live) { client in
-            let clients = 16, rounds = 4, itemsPerBatch = 4
-            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for c in 0..<clients {
-                    group.addTask {
-                        var seen: [Int] = []
-                        for r in 0..<rounds {
-                            if r % 2 == 0 {
-                                let resp = try await client.post("/v1/grade", echoItems(itemsPerBatch, code: "SLOW", tag: "c\(c)r\(r)-"))
-                                seen.append(Int(resp.status.code))
-                                let results = try resp.json["results"]?.arrayValue ?? []
-                                #expect(results.count == itemsPerBatch)
-                                #expect(results.allSatisfy { $0["reward"] == 1 })
-                            } else {
-                                let resp = try await client.post("/run_code", #"{"code": "ECHO", "stdin": "c\#(c)r\#(r)", "language": "python"}"#)
-                                seen.append(Int(resp.status.code))
-                                #expect(try resp.json["run_result"]?["stdout"]?.stringValue == "c\(c)r\(r)")
-                            }
-                        }
-                        return seen
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 4 }, executor: ServerThreads.shared)
+        let clients = 16, rounds = 4, itemsPerBatch = 4
+        let failures = await onBlockingThreads(clients) { c in
+            let connection = try LoopbackHTTPConnection(port: server.port)
+            for r in 0..<rounds {
+                let tag = "c\(c)r\(r)"
+                if r % 2 == 0 {
+                    let (status, body) = try connection.post("/v1/grade", body: Array(echoItems(itemsPerBatch, code: "SLOW", tag: tag + "-").utf8))
+                    let results = try JSONValue(parsing: body[...])["results"]?.arrayValue ?? []
+                    guard status == 200, results.count == itemsPerBatch, results.allSatisfy({ $0["reward"] == 1 }) else {
+                        throw LoopbackHTTPConnection.Failure(description: "\(tag): HTTP \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
+                    }
+                } else {
+                    let (status, body) = try connection.post("/run_code", body: Array(#"{"code": "ECHO", "stdin": "\#(tag)", "language": "python"}"#.utf8))
+                    let stdout = try JSONValue(parsing: body[...])["run_result"]?["stdout"]?.stringValue
+                    guard status == 200, stdout == tag else {
+                        throw LoopbackHTTPConnection.Failure(description: "\(tag): HTTP \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
                     }
                 }
-                var all: [Int] = []
-                for try await s in group { all += s }
-                return all
             }
-            #expect(statuses.count == clients * rounds)
-            #expect(statuses.allSatisfy { $0 == 200 })
-            let expected = clients * (rounds / 2) * itemsPerBatch + clients * (rounds / 2)
-            #expect(backend.totalRuns == expected)
-            #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
-            let health = try await client.get("/healthz").json
-            #expect(health["queue_depth"] == 0)
-            #expect(health["in_flight"] == 0)
         }
+        #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first.map { "\($0)" } ?? "")")
+        let expected = clients * (rounds / 2) * itemsPerBatch + clients * (rounds / 2)
+        #expect(backend.totalRuns == expected)
+        #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
+        let (_, health) = try LoopbackHTTPConnection(port: server.port).get("/healthz")
+        let json = try JSONValue(parsing: health[...])
+        #expect(json["queue_depth"] == 0)
+        #expect(json["in_flight"] == 0)
+        try await server.stop()
     }
 
     /// 64 clients, each on its own keep-alive TCP connection and thread, each sending rounds of
@@ -61,29 +53,28 @@ struct LoadTests {
     /// binary, `ServeMemoryTests`: this process also hosts every other suite running beside it.)
     @Test func sixtyFourConnectionsSendingBatchesInTwoWaves() async throws {
         let backend = StubBackend()
-        let app = try await buildApplication(TestEnv.config(backend) { $0.workers = 4 })
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            let clients = 64, rounds = 3, items = 4
-            for wave in 0..<2 {
-                let failures = await onBlockingThreads(clients) { c in
-                    let connection = try LoopbackHTTPConnection(port: port)
-                    for r in 0..<rounds {
-                        let tag = "w\(wave)c\(c)r\(r)-"
-                        let (status, body) = try connection.post("/v1/grade", body: Array(echoItems(items, tag: tag).utf8))
-                        let json = try JSONValue(parsing: body[...])
-                        let results = json["results"]?.arrayValue ?? []
-                        guard status == 200, results.count == items, results.allSatisfy({ $0["reward"] == 1 }) else {
-                            throw LoopbackHTTPConnection.Failure(description: "\(tag): HTTP \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
-                        }
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 4 }, executor: ServerThreads.shared)
+        let port = server.port
+        let clients = 64, rounds = 3, items = 4
+        for wave in 0..<2 {
+            let failures = await onBlockingThreads(clients) { c in
+                let connection = try LoopbackHTTPConnection(port: port)
+                for r in 0..<rounds {
+                    let tag = "w\(wave)c\(c)r\(r)-"
+                    let (status, body) = try connection.post("/v1/grade", body: Array(echoItems(items, tag: tag).utf8))
+                    let json = try JSONValue(parsing: body[...])
+                    let results = json["results"]?.arrayValue ?? []
+                    guard status == 200, results.count == items, results.allSatisfy({ $0["reward"] == 1 }) else {
+                        throw LoopbackHTTPConnection.Failure(description: "\(tag): HTTP \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
                     }
                 }
-                #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first.map { "\($0)" } ?? "")")
             }
-            #expect(backend.totalRuns == 2 * clients * rounds * items)
-            #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
-            let health = try await client.get("/healthz").json
-            #expect(health["queue_depth"] == 0)
+            #expect(failures.isEmpty, "\(failures.count) clients failed, first: \(failures.first.map { "\($0)" } ?? "")")
         }
+        #expect(backend.totalRuns == 2 * clients * rounds * items)
+        #expect(backend.runs.withLock { $0.values.allSatisfy { $0 == 1 } })
+        let (_, health) = try LoopbackHTTPConnection(port: port).get("/healthz")
+        #expect(try JSONValue(parsing: health[...])["queue_depth"] == 0)
+        try await server.stop()
     }
 }

@@ -34,7 +34,7 @@ struct PythonClientTests {
 
     static func check(_ backend: any ExecutionBackend, real: Bool) async throws {
         let python = try #require(Self.python)
-        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.quiet = true })
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.quiet = true }, executor: ServerThreads.shared)
         let script = TestEnv.repoRoot + "/integrations/tests/check_clients.py"
         let url = "http://127.0.0.1:\(server.port)"
         let (status, out) = try await withCheckedThrowingContinuation { c in

@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+
+/// A task executor on threads of its own, for the servers the live tests start. Swift Testing
+/// runs synchronous tests on the cooperative pool, which has one thread per core; on a 2-core CI
+/// machine two suites blocked in sandbox runs leave a server there no thread for a minute, and
+/// its clients time out. Jobs run in the order they were enqueued, on whichever thread is free.
+final class ServerThreads: TaskExecutor, @unchecked Sendable {
+    static let shared = ServerThreads(threads: 4)
+
+    private let jobs = NSCondition()
+    private var pending: [UnownedJob] = []
+
+    init(threads: Int) {
+        for i in 0..<threads {
+            let thread = Thread { self.work() }  // the executor lives as long as the process
+            thread.name = "test-server-\(i)"
+            thread.start()
+        }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        jobs.lock()
+        pending.append(job)
+        jobs.signal()
+        jobs.unlock()
+    }
+
+    private func work() {
+        let executor = asUnownedTaskExecutor()
+        while true {
+            jobs.lock()
+            while pending.isEmpty { jobs.wait() }
+            let job = pending.removeFirst()
+            jobs.unlock()
+            job.runSynchronously(on: executor)
+        }
+    }
+}
