@@ -5,7 +5,7 @@ import HummingbirdTesting
 import Rewards
 import Testing
 
-@Suite("Graceful shutdown (SIGTERM path)")
+@Suite("Graceful shutdown (SIGTERM path)", .onServerThreads)
 struct DrainTests {
     @Test func inFlightRequestsCompleteWhenTheServerStops() async throws {
         let backend = StubBackend()

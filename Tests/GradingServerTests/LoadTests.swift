@@ -8,7 +8,7 @@ import Sandboxing
 import Synchronization
 import Testing
 
-@Suite("Load")
+@Suite("Load", .onServerThreads)
 struct LoadTests {
     /// 16 clients, each on its own keep-alive connection, alternate batches of 4 items and
     /// /run_code calls over a real socket: every request answered, every item graded once,

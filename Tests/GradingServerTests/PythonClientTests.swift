@@ -4,7 +4,7 @@ import Testing
 
 /// The real `sandbox-fusion` client from PyPI and the Python integrations against a live server.
 /// Skipped, saying why, when the client cannot be installed (no network to PyPI).
-@Suite("Python clients (sandbox-fusion from PyPI, verl, TRL)", .serialized)
+@Suite("Python clients (sandbox-fusion from PyPI, verl, TRL)", .serialized, .onServerThreads)
 struct PythonClientTests {
     static let python: String? = {
         let setup = TestEnv.repoRoot + "/integrations/tests/setup_venv.sh"

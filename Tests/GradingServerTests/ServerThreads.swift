@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Testing
 
 /// A task executor on threads of its own, for the servers the live tests start. Swift Testing
 /// runs synchronous tests on the cooperative pool, which has one thread per core; on a 2-core CI
@@ -37,4 +38,18 @@ final class ServerThreads: TaskExecutor, @unchecked Sendable {
             job.runSynchronously(on: executor)
         }
     }
+}
+
+/// Runs each test of a suite on `ServerThreads`: a test that times its steps against a server
+/// (stop it 150 ms into a job) must not sit on the cooperative pool's queue meanwhile.
+struct OnServerThreads: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        try await withTaskExecutorPreference(ServerThreads.shared) { try await function() }
+    }
+}
+
+extension Trait where Self == OnServerThreads {
+    static var onServerThreads: Self { OnServerThreads() }
 }
