@@ -10,13 +10,17 @@ struct DrainTests {
     @Test func inFlightRequestsCompleteWhenTheServerStops() async throws {
         let backend = StubBackend()
         let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1 }, executor: ServerThreads.shared)
-        let response = Task {
+        let response = Task(executorPreference: ServerThreads.shared) {
             try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
-                try await client.post("/v1/grade", body: body(echoItems(10, code: "SLOW", tag: "d")))
+                try await client.post("/v1/grade", body: body(echoItems(10, code: "GATED", tag: "d")))
             }
         }
-        try await Task.sleep(for: .milliseconds(60))
-        try await server.stop()  // what SIGTERM triggers
+        // The first item waits at the gate: the request is in flight when the stop begins.
+        try #require(try await backend.gate.waitForWaiters(1), "no item of the request reached the backend")
+        let stopping = Task(executorPreference: ServerThreads.shared) { try await server.stop() }  // what SIGTERM triggers
+        try await Task.sleep(for: .milliseconds(100))
+        backend.gate.open()
+        try await stopping.value
         let r = try await response.value
         #expect(r.status == .ok)
         let results = try JSONValue(parsing: String(buffer: r.body ?? ByteBuffer()))["results"]?.arrayValue ?? []
@@ -30,12 +34,17 @@ struct DrainTests {
         let backend = StubBackend()
         let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path }, executor: ServerThreads.shared)
         let id = try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
-            let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "SLOW", tag: "j")))
+            let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "SLOW GATED", tag: "j")))
             #expect(r.status == .accepted)
             return try #require(try JSONValue(parsing: String(buffer: r.body ?? ByteBuffer()))["id"]?.stringValue)
         }
-        try await Task.sleep(for: .milliseconds(150))
-        try await server.stop()
+        // The first item is held at the gate until the stop has begun; after it the runner
+        // starts no more (each later item would take 30 ms, far longer than noticing the stop).
+        try #require(try await backend.gate.waitForWaiters(1), "no item of the job reached the backend")
+        let stopping = Task(executorPreference: ServerThreads.shared) { try await server.stop() }
+        try await Task.sleep(for: .milliseconds(100))
+        backend.gate.open()
+        try await stopping.value
         let store = try JobStore(path: path)
         let mid = try #require(try await store.snapshot(id))
         #expect(mid.state == "running")

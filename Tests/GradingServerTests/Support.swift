@@ -10,15 +10,17 @@ import Synchronization
 
 /// A backend without a sandbox: programs are keywords.
 /// - `ECHO`: prints its stdin; `WRONG`: prints "wrong"; `FAULT`: the sandbox fails (thrown);
-///   `SLOW`: like ECHO after 30 ms; `print(1)`: prints "1".
+///   `SLOW`: like ECHO after 30 ms; `GATED`: like ECHO once `gate` opens; `print(1)`: prints "1".
 /// It counts runs per stdin so tests can check that nothing ran twice.
 final class StubBackend: ExecutionBackend, SubmissionExecutor, @unchecked Sendable {
     let runs = Mutex<[String: Int]>([:])
+    let gate = Gate()
     var submissionExecutor: any SubmissionExecutor { self }
 
     func output(code: String, stdin: String) throws(SandboxError) -> String {
         if code.contains("FAULT") { throw SandboxError(.hostSetupFailed, "stub: the sandbox broke") }
         if code.contains("SLOW") { usleep(30_000) }
+        if code.contains("GATED") { gate.pass() }
         runs.withLock { $0[stdin, default: 0] += 1 }
         if code.contains("WRONG") { return "wrong\n" }
         if code.contains("print(1)") { return "1\n" }
@@ -48,6 +50,45 @@ final class StubBackend: ExecutionBackend, SubmissionExecutor, @unchecked Sendab
     }
 
     var totalRuns: Int { runs.withLock { $0.values.reduce(0, +) } }
+}
+
+/// Where `GATED` runs wait until the test opens it: a test can hold a run in flight, do what it
+/// tests (stop the server), and only then let it finish, whatever the machine's speed.
+final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = false
+    private var waiting = 0
+
+    /// Blocks the calling worker thread until the gate is open.
+    func pass() {
+        condition.lock()
+        waiting += 1
+        while !isOpen { condition.wait() }
+        waiting -= 1
+        condition.unlock()
+    }
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
+    /// Returns once `count` runs wait at the gate (60 s at most, then false).
+    func waitForWaiters(_ count: Int) async throws -> Bool {
+        for _ in 0..<3000 {
+            if waitingCount >= count { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
 }
 
 enum TestEnv {
