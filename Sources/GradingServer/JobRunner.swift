@@ -47,6 +47,7 @@ final class JobRunner: Service, Sendable {
                 }
             }
         } onGracefulShutdown: { [wakeContinuation] in
+            logger.info("job runner stopping: running items finish and are stored, the rest stay pending for the next start")
             stopping.set()
             wakeContinuation.yield()
         }

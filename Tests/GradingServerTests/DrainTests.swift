@@ -3,6 +3,7 @@ import GradingServer
 import Hummingbird
 import HummingbirdTesting
 import Rewards
+import Synchronization
 import Testing
 
 @Suite("Graceful shutdown (SIGTERM path)", .onServerThreads)
@@ -17,8 +18,13 @@ struct DrainTests {
         }
         // The first item waits at the gate: the request is in flight when the stop begins.
         try #require(try await backend.gate.waitForWaiters(1), "no item of the request reached the backend")
-        let stopping = Task(executorPreference: ServerThreads.shared) { try await server.stop() }  // what SIGTERM triggers
+        let stopped = Mutex(false)
+        let stopping = Task(executorPreference: ServerThreads.shared) {
+            try await server.stop()  // what SIGTERM triggers
+            stopped.withLock { $0 = true }
+        }
         try await Task.sleep(for: .milliseconds(100))
+        #expect(!stopped.withLock { $0 }, "the server finished stopping with a request in flight")
         backend.gate.open()
         try await stopping.value
         let r = try await response.value
@@ -32,17 +38,19 @@ struct DrainTests {
     @Test func aStoppedServerLeavesTheRestOfAJobForTheNextStart() async throws {
         let path = TestEnv.tempPath("drain")
         let backend = StubBackend()
-        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path }, executor: ServerThreads.shared)
+        let log = LogCapture()
+        let server = try await InProcessServer.start(TestEnv.config(backend) { $0.workers = 1; $0.databasePath = path; $0.logger = log.logger },
+                                                     executor: ServerThreads.shared)
         let id = try await TestClient.withClient(host: "127.0.0.1", port: server.port) { client in
-            let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "SLOW GATED", tag: "j")))
+            let r = try await client.post("/v1/jobs", body: body(echoItems(40, code: "GATED", tag: "j")))
             #expect(r.status == .accepted)
             return try #require(try JSONValue(parsing: String(buffer: r.body ?? ByteBuffer()))["id"]?.stringValue)
         }
-        // The first item is held at the gate until the stop has begun; after it the runner
-        // starts no more (each later item would take 30 ms, far longer than noticing the stop).
+        // The first item is held at the gate until the job runner has been told to stop (after
+        // the HTTP server drained); once it finishes, the runner starts no more.
         try #require(try await backend.gate.waitForWaiters(1), "no item of the job reached the backend")
         let stopping = Task(executorPreference: ServerThreads.shared) { try await server.stop() }
-        try await Task.sleep(for: .milliseconds(100))
+        try #require(try await log.waitFor("job runner stopping"), "the job runner never heard of the stop")
         backend.gate.open()
         try await stopping.value
         let store = try JobStore(path: path)

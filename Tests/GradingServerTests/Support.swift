@@ -91,6 +91,34 @@ final class Gate: @unchecked Sendable {
     }
 }
 
+/// A log handler that keeps every message, so a test can wait for the server to say it has
+/// reached a state (the job runner stopping) instead of guessing how long that takes.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        lines.withLock { $0.append(message.description) }
+    }
+
+    var logger: Logger { Logger(label: "capture") { _ in self } }
+
+    /// Returns once a message containing `text` was logged (60 s at most, then false).
+    func waitFor(_ text: String) async throws -> Bool {
+        for _ in 0..<3000 {
+            if lines.withLock({ $0.contains { $0.contains(text) } }) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
+
 enum TestEnv {
     static let isRoot = geteuid() == 0
 
