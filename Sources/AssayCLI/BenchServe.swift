@@ -11,7 +11,7 @@ import Synchronization
 struct BenchServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Requests/s and p50/p99 latency of /run_code (python print(1), C++ a+b) against direct sandbox runs.")
+        abstract: "Requests/s and p50/p99 latency of /run_code (python print(1), C++ a+b) and /v1/grade (a Python submission, 5 stdin tests) against the same work called directly.")
 
     @Option(help: "Concurrent HTTP clients (each with its own keep-alive connection).")
     var clients = 16
@@ -24,16 +24,45 @@ struct BenchServe: AsyncParsableCommand {
 
     @OptionGroup var sandboxOptions: SandboxOptions
 
+    /// One kind of request: its HTTP form, the same work called directly (throws on a wrong
+    /// result), and how to tell a right HTTP answer.
     struct Workload {
         var name: String
-        var run: CodeRun
+        var path: String
         var body: String
-        var expected: String
+        var direct: @Sendable () throws -> Void
+        var answered: @Sendable (JSONValue) -> Bool
+    }
+
+    static func runCode(_ name: String, _ backend: SandboxBackend, _ run: CodeRun, body: String, expected: String) -> Workload {
+        Workload(name: name, path: "/run_code", body: body, direct: {
+            let outcome = try backend.runCode(run)
+            guard outcome.run?.stdoutText == expected else { throw ValidationError("\(name): unexpected output \(outcome.run?.stdoutText ?? "nil")") }
+        }, answered: { $0["run_result"]?["stdout"]?.stringValue == expected })
+    }
+
+    /// A Python submission (sum of a line of numbers) graded on 5 stdin tests: the batch path
+    /// an RL run calls, on the server's executor or on the one named.
+    static func grade(_ name: String, _ executor: any SubmissionExecutor) -> Workload {
+        let code = "print(sum(map(int, input().split())))"
+        let tests = (1...5).map { n in TestCase.stdio((1...n).map(String.init).joined(separator: " ") + "\n", "\(n * (n + 1) / 2)\n") }
+        let problem = Problem(id: "bench-sum", source: "native", tests: tests)
+        let wireTests = tests.compactMap { t -> String? in
+            guard case .stdio(let input, let output) = t.kind else { return nil }
+            return #"{"stdin": \#(JSONValue.string(input).jsonText), "stdout": \#(JSONValue.string(output).jsonText)}"#
+        }
+        let body = #"{"items": [{"problem": {"tests": [\#(wireTests.joined(separator: ", "))]}, "code": \#(JSONValue.string(code).jsonText)}]}"#
+        let grader = Grader(executor: executor)
+        return Workload(name: name, path: "/v1/grade", body: body, direct: {
+            let r = grader.grade(problem: problem, code: code, language: .python)
+            guard r.reward == 1 else { throw ValidationError("\(name): reward \(r.reward.map(String.init) ?? "none"): \(r.reason) \(r.detail)") }
+        }, answered: { $0["results"]?.arrayValue?.first?["reward"] == 1 })
     }
 
     func run() async throws {
         let sandbox = try sandboxOptions.makeSandbox()
-        let backend = try SandboxBackend(sandbox: sandbox, catalog: try ProfileCatalog(directory: sandboxOptions.profilesDirectory))
+        let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
+        let backend = try SandboxBackend(sandbox: sandbox, catalog: catalog)
         var config = ServerConfiguration(backend: backend)
         config.workers = workers
         config.quiet = true
@@ -42,24 +71,24 @@ struct BenchServe: AsyncParsableCommand {
 
         let cpp = "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n"
         let workloads = [
-            Workload(name: "python print(1)", run: CodeRun(language: .python, code: "print(1)"),
-                     body: #"{"code": "print(1)", "language": "python"}"#, expected: "1\n"),
-            Workload(name: "cpp a+b", run: CodeRun(language: .cpp, code: cpp, stdin: Array("1 2\n".utf8)),
-                     body: #"{"code": \#(JSONValue.string(cpp).jsonText), "stdin": "1 2\n", "language": "cpp"}"#, expected: "3\n"),
+            Self.runCode("python print(1)", backend, CodeRun(language: .python, code: "print(1)"),
+                         body: #"{"code": "print(1)", "language": "python"}"#, expected: "1\n"),
+            Self.runCode("cpp a+b", backend, CodeRun(language: .cpp, code: cpp, stdin: Array("1 2\n".utf8)),
+                         body: #"{"code": \#(JSONValue.string(cpp).jsonText), "stdin": "1 2\n", "language": "cpp"}"#, expected: "3\n"),
+            Self.grade("grade 5 tests", backend.submissionExecutor),
         ]
+        // The cold executor (a box per test), called directly: what /v1/grade cost before the
+        // server graded on the warm one, measured in this run.
+        let cold = Self.grade("grade 5 tests", try SandboxExecutor(sandbox: sandbox, catalog: catalog))
         let total = clients * requests
         print("assay bench serve: \(workers) workers; \(total) requests per workload; latency in ms")
-        print("baseline: the same runs through SandboxBackend.runCode on \(workers) threads, no HTTP (the server's own capacity)")
+        print("baseline: the same work called directly on \(workers) threads, no HTTP (the server's own capacity): SandboxBackend.runCode,")
+        print("          and for grading the server's executor (warm) and the cold one (a fresh box per test)")
         print("")
-        print("workload          variant                      req/s     p50       p99")
+        print("workload          variant                      req/s       p50       p99")
         var rss = [ProcessMemory.residentBytes]
         for w in workloads {
-            let direct = { @Sendable () throws -> Double in
-                let start = monotonicMilliseconds()
-                let outcome = try backend.runCode(w.run)
-                guard outcome.run?.stdoutText == w.expected else { throw ValidationError("\(w.name): unexpected output \(outcome.run?.stdoutText ?? "nil")") }
-                return monotonicMilliseconds() - start
-            }
+            let direct = Self.timed(w.direct)
             // Warm-up (not counted): compiles and caches the C++ artefact, fills the slot and
             // network-namespace pools, pages the interpreter in.
             _ = try await Self.onThreads(workers, perThread: 8, setup: {}) { _ in try direct() }
@@ -68,9 +97,9 @@ struct BenchServe: AsyncParsableCommand {
                 let perClient = total / concurrency
                 let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try LoopbackHTTPConnection(port: bound) }) { conn in
                     let start = monotonicMilliseconds()
-                    let (status, body) = try conn.post("/run_code", body: Array(w.body.utf8))
+                    let (status, body) = try conn.post(w.path, body: Array(w.body.utf8))
                     let ms = monotonicMilliseconds() - start
-                    guard status == 200, let json = try? JSONValue(parsing: body[...]), json["run_result"]?["stdout"]?.stringValue == w.expected else {
+                    guard status == 200, let json = try? JSONValue(parsing: body[...]), w.answered(json) else {
                         throw ValidationError("\(w.name): HTTP \(status): \(String(decoding: body, as: UTF8.self).prefix(300))")
                     }
                     return ms
@@ -81,6 +110,10 @@ struct BenchServe: AsyncParsableCommand {
             row(w.name, "direct again", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
             rss.append(ProcessMemory.residentBytes)
         }
+        // A box per test is slow: 12 submissions per thread are enough for its median.
+        let coldDirect = Self.timed(cold.direct)
+        _ = try await Self.onThreads(workers, perThread: 1, setup: {}) { _ in try coldDirect() }
+        row(cold.name, "direct, cold executor", try await Self.onThreads(workers, perThread: min(12, (total + workers - 1) / workers), setup: {}) { _ in try coldDirect() })
         try await server.stop()
         // The server runs in this process: its memory must not grow with the requests served.
         print("")
@@ -89,10 +122,19 @@ struct BenchServe: AsyncParsableCommand {
               + String(format: "; peak %.1f", Double(ProcessMemory.peakResidentBytes) / 1048576))
     }
 
+    /// `body` as a timed sample: its wall time in milliseconds.
+    static func timed(_ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Double {
+        {
+            let start = monotonicMilliseconds()
+            try body()
+            return monotonicMilliseconds() - start
+        }
+    }
+
     func row(_ workload: String, _ variant: String, _ r: (samples: Samples, seconds: Double)) {
         let rps = Double(r.samples.values.count) / r.seconds
         print(workload.padding(toLength: 18, withPad: " ", startingAt: 0) + variant.padding(toLength: 26, withPad: " ", startingAt: 0)
-              + String(format: "%8.1f", rps) + formatMs(r.samples.median) + formatMs(r.samples.percentile(99)))
+              + String(format: "%8.1f %9.1f %9.1f", rps, r.samples.median, r.samples.percentile(99)))
     }
 
     /// Runs `body` `perThread` times on each of `threads` dedicated threads (blocking work never
