@@ -4,7 +4,6 @@ import GradingServer
 import Hummingbird
 import HummingbirdTesting
 import Rewards
-import Sandboxing
 import Synchronization
 import Testing
 

@@ -83,11 +83,7 @@ final class Gate: @unchecked Sendable {
 
     /// Returns once `count` runs wait at the gate (60 s at most, then false).
     func waitForWaiters(_ count: Int) async throws -> Bool {
-        for _ in 0..<3000 {
-            if waitingCount >= count { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        try await eventually { self.waitingCount >= count }
     }
 }
 
@@ -111,12 +107,18 @@ final class LogCapture: LogHandler, @unchecked Sendable {
 
     /// Returns once a message containing `text` was logged (60 s at most, then false).
     func waitFor(_ text: String) async throws -> Bool {
-        for _ in 0..<3000 {
-            if lines.withLock({ $0.contains { $0.contains(text) } }) { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        try await eventually { self.lines.withLock { $0.contains { $0.contains(text) } } }
     }
+}
+
+/// Polls `condition` every 20 ms until it holds (true) or 60 s have passed (false): for states
+/// the server reaches on its own time, however slow the machine is today.
+func eventually(_ condition: () -> Bool) async throws -> Bool {
+    for _ in 0..<3000 {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return false
 }
 
 enum TestEnv {

@@ -2,7 +2,6 @@
 // No thread alone passes a 0.5 s CPU limit; only the sum over threads (cgroup accounting) does,
 // so this is TLE by CPU. The spin is counted in CPU, not wall time, so a busy host that gives
 // the box less than its cores slows the program down but cannot let it finish under the limit.
-#include <pthread.h>
 #include <thread>
 #include <time.h>
 #include <vector>
