@@ -4,10 +4,15 @@
 // posix_spawn does: the cost does not grow with the parent's memory (fork() of a 4 GiB trainer
 // costs 166 ms, this about 1 ms), and the parent thread stays suspended until the child has
 // exec'd or died. The child shares the parent's memory, so it must not allocate, lock or touch
-// anything but its own stack and the prepared arguments: raw syscalls only from here on.
+// anything but its own stack and the prepared arguments: raw syscalls only from here on, made
+// through glibc's syscall(), never its wrappers (mount, umount2, ...), which may do more than the
+// syscall. syscall() does set errno on failure, in the parent thread's TLS the child shares; that
+// is harmless, because the parent is suspended until the child execs or dies and reads errno
+// after clone only when clone itself failed (no child ran). CHECK reads errno right after the
+// failed call, before anything else can change it.
 //
 // Child order (isolate's box_inside, go-sandbox's forkexec):
-//   signals -> cgroups -> session -> mounts -> pivot_root -> netns -> hostname -> chdir -> fds
+//   signals -> cgroups -> cgroup namespace -> session -> mounts -> pivot_root -> netns -> hostname -> chdir -> fds
 //   -> rlimits -> capabilities -> credentials -> no_new_privs -> seccomp (last) -> execve
 // A failing step writes {stage, errno} to a close-on-exec pipe and exits 127; the parent turns it
 // into a SandboxError, never into a verdict.
@@ -81,9 +86,8 @@ static void reset_signals(int err_fd) {
     for (int sig = 1; sig < 65; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         // 32 and 33 are glibc-internal; the kernel accepts them and resetting is harmless.
-        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
+        CHECK(CSANDBOX_STAGE_SIGNALS, syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t)));
     }
-    (void)err_fd;
 }
 
 static void join_cgroups(const csandbox_spawn_args *a, int err_fd) {
@@ -91,39 +95,50 @@ static void join_cgroups(const csandbox_spawn_args *a, int err_fd) {
     // program uses, from its first instruction, is charged to the run's cgroups.
     for (size_t i = 0; i < a->cgroup_procs_count; i++)
         CHECK(CSANDBOX_STAGE_CGROUP, syscall(SYS_write, a->cgroup_procs_fds[i], "0", 1));
+    // A cgroup namespace rooted at the cgroups just joined: /proc/self/cgroup then reads "/"
+    // instead of the host's path (which names assay's own cgroup and pid). It must come after
+    // the join, or the namespace's root would be assay's cgroup.
+    CHECK(CSANDBOX_STAGE_CGROUP, syscall(SYS_unshare, CLONE_NEWCGROUP));
 }
 
 static void apply_mounts(const csandbox_spawn_args *a, int err_fd) {
+    // On the child's stack: the parent prepares nothing for it, and it is the same for every bind.
+    struct mount_attr read_only_tree = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+    };
     // Stop mount events from propagating to or from the host before touching anything.
-    CHECK(CSANDBOX_STAGE_MOUNT, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+    CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
     for (size_t i = 0; i < a->mount_count; i++) {
         const csandbox_mount *m = &a->mounts[i];
         switch (m->kind) {
         case CSANDBOX_MOUNT_BIND_RO:
-            // A bind mount ignores MS_RDONLY on creation: it takes a second, remount step.
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(m->source, m->target, NULL, MS_BIND | MS_REC, NULL));
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(NULL, m->target, NULL,
-                                              MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
+            // A bind mount ignores MS_RDONLY on creation: it takes a second step. A remount
+            // changes only the top mount, and the bind is recursive: whatever is mounted below
+            // the source would stay writable (and suid, dev). mount_setattr with AT_RECURSIVE
+            // (Linux 5.12) sets the flags on the whole tree at once.
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, m->source, m->target, NULL, MS_BIND | MS_REC, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount_setattr, AT_FDCWD, m->target, AT_RECURSIVE,
+                                                &read_only_tree, sizeof(read_only_tree)));
             break;
         case CSANDBOX_MOUNT_BIND_DEV:
             // The template /dev holds only the five harmless nodes; devices stay usable (no
             // MS_NODEV) but nothing there can be written, executed or setuid.
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(m->source, m->target, NULL, MS_BIND, NULL));
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(NULL, m->target, NULL,
-                                              MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, m->source, m->target, NULL, MS_BIND, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, NULL, m->target, NULL,
+                                                MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL));
             break;
         case CSANDBOX_MOUNT_SELF_RW_NOEXEC:
         case CSANDBOX_MOUNT_BIND_RW_NOEXEC: {
             // Writable places are noexec, so a program cannot run bytes it wrote.
             const char *src = m->kind == CSANDBOX_MOUNT_SELF_RW_NOEXEC ? m->target : m->source;
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(src, m->target, NULL, MS_BIND, NULL));
-            CHECK(CSANDBOX_STAGE_MOUNT, mount(NULL, m->target, NULL,
-                                              MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, src, m->target, NULL, MS_BIND, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, NULL, m->target, NULL,
+                                                MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
             break;
         }
         case CSANDBOX_MOUNT_PROC:
             // A procfs mounted inside the new pid namespace lists only the box's processes.
-            CHECK(CSANDBOX_STAGE_MOUNT, mount("proc", m->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+            CHECK(CSANDBOX_STAGE_MOUNT, syscall(SYS_mount, "proc", m->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
             break;
         default:
             child_fail(err_fd, CSANDBOX_STAGE_MOUNT, EINVAL);
@@ -136,22 +151,26 @@ static void enter_root(const csandbox_spawn_args *a, int err_fd) {
     // only the box's mounts. Unlike chroot, no reference to the host tree survives.
     CHECK(CSANDBOX_STAGE_PIVOT_ROOT, syscall(SYS_chdir, a->root));
     CHECK(CSANDBOX_STAGE_PIVOT_ROOT, syscall(SYS_pivot_root, ".", "."));
-    CHECK(CSANDBOX_STAGE_PIVOT_ROOT, umount2(".", MNT_DETACH));
+    CHECK(CSANDBOX_STAGE_PIVOT_ROOT, syscall(SYS_umount2, ".", MNT_DETACH));
     CHECK(CSANDBOX_STAGE_PIVOT_ROOT, syscall(SYS_chdir, "/"));
     // The box root itself (empty directories, /dev nodes, the program files) is read-only;
     // only the bind mounts made writable above can be written.
-    CHECK(CSANDBOX_STAGE_PIVOT_ROOT, mount(NULL, "/", NULL,
-                                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
+    CHECK(CSANDBOX_STAGE_PIVOT_ROOT, syscall(SYS_mount, NULL, "/", NULL,
+                                             MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
 }
 
 static void set_fds(const csandbox_spawn_args *a, int err_fd) {
-    // Lift every source above the targets first: a source may itself be 0-3 and would be
-    // clobbered by an earlier dup3. dup3 into 0-3 then clears close-on-exec on the copies;
-    // everything else, the error pipe included, closes at execve, so no host descriptor leaks.
-    int sources[4] = {a->stdin_fd, a->stdout_fd, a->stderr_fd, a->status_fd};
-    int count = a->status_fd >= 0 ? 4 : 3;
+    // Lift every source above the targets first: a source may itself be one of the targets and
+    // would be clobbered by an earlier dup3. dup3 into the targets then clears close-on-exec on
+    // the copies; everything else, the error pipe included, closes at execve, so no host
+    // descriptor leaks but the ones named here.
+    if (a->inherit_count > CSANDBOX_MAX_INHERITED) child_fail(err_fd, CSANDBOX_STAGE_FDS, E2BIG);
+    int sources[4 + CSANDBOX_MAX_INHERITED] = {a->stdin_fd, a->stdout_fd, a->stderr_fd};
+    int count = 3;
+    if (a->status_fd >= 0) sources[count++] = a->status_fd;
+    for (size_t i = 0; i < a->inherit_count; i++) sources[count++] = a->inherit_fds[i];
     for (int i = 0; i < count; i++) {
-        long lifted = syscall(SYS_fcntl, sources[i], F_DUPFD_CLOEXEC, 10);
+        long lifted = syscall(SYS_fcntl, sources[i], F_DUPFD_CLOEXEC, 4 + CSANDBOX_MAX_INHERITED);
         if (lifted < 0) child_fail(err_fd, CSANDBOX_STAGE_FDS, errno);
         sources[i] = (int)lifted;
     }

@@ -130,7 +130,7 @@ public final class Sandbox: Sendable {
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
                  collectIsOptional: Bool = false, programIsInit: Bool = false,
-                 outOfMemoryMarkers: [String] = []) throws(SandboxError) -> Execution {
+                 outOfMemoryMarkers: [String] = [], warmHarness: WarmHarnessSetup? = nil) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -145,6 +145,20 @@ public final class Sandbox: Sendable {
         if !programIsInit { processLimits.maxProcesses += 1 }
         let cgroup = slot.cgroup
         try cgroup?.begin(processLimits)
+
+        // A warm harness runs each test in the slot's per-test cgroup, with the test's own limits.
+        var stdin = stdin
+        var inherited: [Int32] = []
+        if let warmHarness {
+            guard let testCgroup = slot.testCgroup else {
+                throw SandboxError(.isolationUnavailable,
+                    "the warm executor needs cgroups to give each test its own limits, and this host has none usable; use the cold executor (--executor cold)")
+            }
+            try testCgroup.begin(warmHarness.testLimits)
+            let handles = testCgroup.harnessHandles()
+            inherited = handles.fds
+            stdin = try warmHarness.job(handles.names)
+        }
 
         let stdinFD = Shim.sealedMemfd(stdin)
         guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
@@ -164,6 +178,7 @@ public final class Sandbox: Sendable {
             environment: environment,
             stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
             statusFD: programIsInit ? -1 : statusPipe.write,
+            inheritedFDs: inherited,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
             root: box.root,
             mounts: box.mountPlan(template: template, initBinary: initBinary),

@@ -42,6 +42,10 @@ int csandbox_filter_build(const csandbox_policy *_Nonnull policy,
 void csandbox_filter_free(csandbox_filter *_Nullable filter);
 /// Number of BPF instructions (for tests and diagnostics).
 size_t csandbox_filter_length(const csandbox_filter *_Nonnull filter);
+/// Syscalls numbered above this return ENOSYS in every box: not yet reviewed for the deny-list.
+int csandbox_syscall_reviewed_through(void);
+/// The highest native syscall number the installed libseccomp can name (tests).
+int csandbox_syscall_highest_known(void);
 
 // MARK: - Child setup stages (spawn.c)
 
@@ -91,6 +95,9 @@ typedef struct {
 /// headers in spawn.c).
 enum { CSANDBOX_RLIMIT_NPROC = 6, CSANDBOX_RLIMIT_MSGQUEUE = 12 };
 
+/// The most descriptors `csandbox_spawn_args.inherit_fds` may hold.
+enum { CSANDBOX_MAX_INHERITED = 16 };
+
 typedef struct {
     int resource;       // RLIMIT_*
     uint64_t soft;
@@ -105,6 +112,11 @@ typedef struct {
     char *_Nullable const *_Nullable envp;            // NULL-terminated
     int stdin_fd, stdout_fd, stderr_fd;              // become 0, 1, 2
     int status_fd;                                   // >= 0: becomes 3 (the box init's status pipe)
+    // Further descriptors the program inherits, in order, at the next numbers after 2 (or 3 with
+    // a status pipe): the warm harness's handles on its per-test cgroup. At most
+    // CSANDBOX_MAX_INHERITED.
+    const int *_Nullable inherit_fds;
+    size_t inherit_count;
     const int *_Nullable cgroup_procs_fds;           // each gets "0" written: join that cgroup
     size_t cgroup_procs_count;
     const char *_Nullable root;                      // box root (host path); NULL: no new root

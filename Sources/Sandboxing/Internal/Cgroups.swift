@@ -174,13 +174,14 @@ final class SlotCgroup: @unchecked Sendable {
                     throw SandboxError(.hostSetupFailed, "cannot create the slot cgroup \(dir)", errno: errno)
                 }
                 directories.append(dir)
-                procsFDs.append(try open(dir + "/cgroup.procs", O_WRONLY))
                 let v1 = placement.version == .v1
+                procsFDs.append(try open(v1 ? dir + "/cgroup.procs" : try Self.leaf(dir, layout, placement), O_WRONLY))
                 if layout.memory == placement {
                     let names = v1 ? ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.max_usage_in_bytes",
                                       "memory.usage_in_bytes", "memory.failcnt", "memory.oom_control"]
                                    : ["memory.max", "memory.swap.max", "memory.peak", "memory.current", "memory.events"]
-                    for file in names { files[file] = try? open(dir + "/" + file, O_RDWR) }
+                    // Counters that can be reset are opened for writing; the rest (usage, events) only read.
+                    for file in names { files[file] = (try? open(dir + "/" + file, O_RDWR)) ?? (try? open(dir + "/" + file, O_RDONLY)) }
                     guard files[v1 ? "memory.limit_in_bytes" : "memory.max"] != nil else {
                         throw SandboxError(.hostSetupFailed, "cannot open the memory limit of \(dir)")
                     }
@@ -195,6 +196,44 @@ final class SlotCgroup: @unchecked Sendable {
             close()
             throw error
         }
+    }
+
+    /// cgroup2 allows no process in a group whose children have controllers, and a slot has a
+    /// child (the warm harness's per-test group): its processes join `<dir>/box`, while limits
+    /// and counters stay on `<dir>`, which counts its children hierarchically.
+    private static func leaf(_ dir: String, _ layout: CgroupLayout, _ placement: CgroupLayout.Placement) throws(SandboxError) -> String {
+        for (controller, home) in [("+memory", layout.memory), ("+pids", layout.pids)] where home == placement {
+            let rc = FileOps.write(dir + "/cgroup.subtree_control", controller)
+            if rc != 0 { throw SandboxError(.hostSetupFailed, "cannot enable \(controller.dropFirst()) in \(dir)", errno: rc) }
+        }
+        let box = dir + "/box"
+        if mkdir(box, 0o755) < 0 && errno != EEXIST {
+            throw SandboxError(.hostSetupFailed, "cannot create the cgroup \(box)", errno: errno)
+        }
+        return box + "/cgroup.procs"
+    }
+
+    /// Descriptors the warm harness is handed to run each test in this group (it is then the
+    /// slot's per-test group): the harness's child writes "0" to each `procs` descriptor before
+    /// it runs anything, and the harness reads (and, on cgroup v1, resets) the counters between
+    /// tests. `names` says which inherited descriptor (3, 4, …) is which.
+    func harnessHandles() -> (fds: [Int32], names: [String: Any]) {
+        var fds: [Int32] = []
+        func slot(_ fd: Int32?) -> Int? {
+            guard let fd, fd >= 0 else { return nil }
+            fds.append(fd)
+            return 2 + fds.count
+        }
+        var names: [String: Any] = [:]
+        names["procs"] = procsFDs.compactMap { slot($0) }
+        names["cpu"] = slot(cpuFD)
+        names["cpu_format"] = cpuFormat == 0 ? "ns" : "stat"
+        names["v1"] = v1Memory
+        names["peak"] = slot(files[v1Memory ? "memory.max_usage_in_bytes" : "memory.peak"])
+        names["usage"] = slot(files[v1Memory ? "memory.usage_in_bytes" : "memory.current"])
+        names["oom"] = slot(files[v1Memory ? "memory.oom_control" : "memory.events"])
+        if v1Memory { names["failcnt"] = slot(files["memory.failcnt"]) }
+        return (fds, names)
     }
 
     private func open(_ path: String, _ flags: Int32) throws(SandboxError) -> Int32 {

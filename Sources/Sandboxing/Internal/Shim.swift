@@ -69,6 +69,8 @@ struct SpawnSpec {
     var environment: [String]
     var stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
     var statusFD: Int32
+    /// Descriptors the program inherits after 0-2 (and the status pipe): see `inherit_fds`.
+    var inheritedFDs: [Int32] = []
     var cgroupProcsFDs: [Int32]
     var root: String?
     var mounts: [MountStep]
@@ -129,12 +131,14 @@ enum Shim {
         }
         var rlimits = spec.rlimits.map { csandbox_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
         var procs = spec.cgroupProcsFDs
+        var inherited = spec.inheritedFDs
         var out = csandbox_spawned()
         let rc: Int32 = argv.withPointers { argvPtr in
             envp.withPointers { envpPtr in
                 mounts.withUnsafeMutableBufferPointer { mountsPtr in
                     rlimits.withUnsafeMutableBufferPointer { rlimitsPtr in
                         procs.withUnsafeMutableBufferPointer { procsPtr in
+                          inherited.withUnsafeMutableBufferPointer { inheritedPtr in
                             var args = csandbox_spawn_args()
                             args.path = UnsafePointer(strings.pointer(at: 0))
                             args.argv = UnsafePointer(argvPtr)
@@ -143,6 +147,8 @@ enum Shim {
                             args.stdout_fd = spec.stdoutFD
                             args.stderr_fd = spec.stderrFD
                             args.status_fd = spec.statusFD
+                            args.inherit_fds = UnsafePointer(inheritedPtr.baseAddress)
+                            args.inherit_count = inheritedPtr.count
                             args.cgroup_procs_fds = UnsafePointer(procsPtr.baseAddress)
                             args.cgroup_procs_count = procsPtr.count
                             args.root = spec.root == nil ? nil : UnsafePointer(strings.pointer(at: 2))
@@ -159,6 +165,7 @@ enum Shim {
                             args.cap_last = capLast
                             args.filter = spec.filter?.pointer
                             return SpawnFence.spawning { csandbox_spawn(&args, &out) }
+                          }
                         }
                     }
                 }

@@ -11,6 +11,9 @@ struct Slot: Sendable {
     let netnsFD: Int32
     /// nil only in the weaker mode without cgroups.
     let cgroup: SlotCgroup?
+    /// A child of `cgroup` that the warm harness moves each test into, so every test has the
+    /// cold path's own memory and process limits and its CPU is counted over all its processes.
+    let testCgroup: SlotCgroup?
 }
 
 /// Hands out slots; a slot is never used by two runs at once.
@@ -66,7 +69,9 @@ final class SlotPool: Sendable {
             }
         }
         let cgroup = cgroups.placements.isEmpty ? nil : try SlotCgroup(layout: cgroups, name: "slot-\(index)")
-        return Slot(index: index, uid: uidBase + uid_t(index), boxPath: path, netnsFD: netns, cgroup: cgroup)
+        let testCgroup = cgroup == nil ? nil : try SlotCgroup(layout: cgroups, name: "slot-\(index)/test")
+        return Slot(index: index, uid: uidBase + uid_t(index), boxPath: path, netnsFD: netns, cgroup: cgroup,
+                    testCgroup: testCgroup)
     }
 
     func release(_ slot: Slot) {

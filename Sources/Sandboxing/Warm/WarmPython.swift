@@ -28,22 +28,29 @@ public struct WarmTestResult: Sendable {
 }
 
 extension Sandbox {
-    /// Memory the harness itself may use on top of a test's limit (an interpreter with the
-    /// preamble's modules, numpy included, is 30–50 MiB; its pages are shared with the children).
-    public static let warmHarnessHeadroomBytes = 128 << 20
+    /// Memory the harness itself may use beside its tests (an interpreter with the preamble's
+    /// modules, numpy included, is 30–50 MiB); the harness also holds one test's capped output
+    /// while it sends it, which is added on top.
+    public static let warmHarnessHeadroomBytes = 96 << 20
+
+    /// The most a submission's records may add up to on the host (every test's output, result and
+    /// collected file). A submission that writes more ends with the running test's verdict OLE.
+    public static let warmRecordStreamCapBytes = 256 << 20
 
     /// Runs every test of one Python submission in one box: an interpreter imports `preamble`
     /// once, then forks a fresh child per test from that clean state (see ``PythonHarness``).
     ///
-    /// Per test: CPU (polled every 20 ms, RLIMIT_CPU backstop), wall time, stdout/stderr caps;
-    /// memory is the box's cgroup limit, `limits.memoryBytes` plus the harness headroom.
-    /// Nothing a test writes (files, processes, SysV IPC) survives into the next test, and no
-    /// two submissions ever share a harness.
+    /// Each test runs in the slot's per-test cgroup with exactly the limits a cold run of it
+    /// would get (`limits`): CPU of all its processes, its own memory and process limits, wall
+    /// time, stdout/stderr caps. Nothing a test leaves (files whatever their modes, processes,
+    /// SysV IPC) survives into the next test, no test can reach the harness, and no two
+    /// submissions ever share a harness.
     ///
     /// - Returns: one result per test that ran, in order. With `stopAtFirstFailure` the list
     ///   ends at the first test whose process failed (a wrong answer is for the caller to judge).
-    ///   A test the box never reported on (the whole box hit its limits) gets that verdict.
-    /// - Throws: ``SandboxError`` when the sandbox or the harness itself failed.
+    ///   A test the box never reported on (the box's own backstop limits) gets that verdict.
+    /// - Throws: ``SandboxError`` when the sandbox or the harness itself failed, and when the
+    ///   host has no cgroups (the weaker mode): tests could not get their own limits there.
     /// - Parameters:
     ///   - collect: a file each test may leave in /work, read back after the test (an
     ///     out-of-band result record) before the box is cleaned for the next test.
@@ -58,60 +65,109 @@ extension Sandbox {
         if let collect, !SandboxProfile.isPlainFileName(collect) {
             throw SandboxError(.invalidConfiguration, "collect must be a plain file name in /work, got '\(collect)'")
         }
-        let resultCap = collectLimitBytes
-        var job: [String: Any] = [
+        // Test inputs and drivers travel as raw bytes after the header; the harness copies each
+        // test's share into that test's own memfd, so no test sees another's.
+        var payload: [UInt8] = []
+        var testSpecs: [[String: Any]] = []
+        for test in tests {
+            var spec: [String: Any] = ["stdin": [payload.count, test.stdin.count]]
+            payload += test.stdin
+            if let driver = test.driver {
+                let bytes = Array(driver.utf8)
+                spec["driver"] = [payload.count, bytes.count]
+                payload += bytes
+            }
+            testSpecs.append(spec)
+        }
+        let job: [String: Any] = [
             "source": "/app/" + profile.sourceFile,
             "preamble": preamble,
             "stopAtFirstFailure": stopAtFirstFailure,
             "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
-                       "stderr": limits.maxStderrBytes, "result": resultCap],
-            "tests": tests.map { test -> [String: Any] in
-                var t: [String: Any] = ["stdin": String(decoding: test.stdin.map { UInt16($0) }, as: UTF16.self)]
-                if let driver = test.driver { t["driver"] = driver }
-                return t
-            },
-        ]
-        if let collect { job["collect"] = collect }
-        let jobBytes: [UInt8]
-        do { jobBytes = [UInt8](try JSONSerialization.data(withJSONObject: job)) } catch {
-            throw SandboxError(.invalidConfiguration, "cannot encode the warm job: \(error)")
-        }
+                       "stderr": limits.maxStderrBytes, "result": collectLimitBytes],
+            "tests": testSpecs,
+        ].merging(collect.map { ["collect": $0] } ?? [:]) { a, _ in a }
 
         // The box holds the whole submission: every test's budget plus the harness's start-up.
+        // These are backstops only; each test's own limits are enforced in its cgroup.
         let count = Double(max(tests.count, 1))
+        let perTestRecord = limits.maxStdoutBytes + limits.maxStderrBytes + 2 * collectLimitBytes + 4096
         var box = limits
         box.cpuTimeSeconds = min(limits.cpuTimeSeconds * count + 10, 3600)
-        box.wallTimeSeconds = min(limits.wallTimeSeconds * count + 20, 7200)
-        box.memoryBytes = limits.memoryBytes + Self.warmHarnessHeadroomBytes
+        box.wallTimeSeconds = min((limits.wallTimeSeconds + 0.5) * count + 20, 7200)
+        box.memoryBytes = limits.memoryBytes + Self.warmHarnessHeadroomBytes + perTestRecord
         box.maxProcesses = limits.maxProcesses + 2
-        // Records carry each test's output JSON-escaped (at most 6 bytes per byte).
-        box.maxStdoutBytes = min((limits.maxStdoutBytes + limits.maxStderrBytes + 2 * resultCap) * 6 * Int(count) + (1 << 16), 1 << 30)
+        box.maxStdoutBytes = min(perTestRecord * Int(count) + (1 << 16), Self.warmRecordStreamCapBytes)
 
         let files = [BoxFile(name: profile.sourceFile, contents: Array(source.utf8)),
                      BoxFile(name: PythonHarness.fileName, contents: Array(PythonHarness.source.utf8))]
         let argv = [interpreter, "-I", "-B", "/app/" + PythonHarness.fileName]
-        let execution = try execute(argv: argv, environment: environment(for: profile), files: files, stdin: jobBytes,
-                                    limits: box, seccomp: profile.seccomp, collect: nil, programIsInit: true)
-        return try WarmRecords.decode(execution.result, tests: tests.count, limits: limits, outOfMemoryMarkers: profile.outOfMemoryMarkers)
+        let harness = WarmHarnessSetup(testLimits: limits) { (cgroup: [String: Any]) throws(SandboxError) -> [UInt8] in
+            var header = job
+            header["cgroup"] = cgroup
+            let bytes: [UInt8]
+            do { bytes = [UInt8](try JSONSerialization.data(withJSONObject: header)) } catch {
+                throw SandboxError(.invalidConfiguration, "cannot encode the warm job: \(error)")
+            }
+            return Array(String(format: "%016d", bytes.count).utf8) + bytes + payload
+        }
+        let execution = try execute(argv: argv, environment: environment(for: profile), files: files, stdin: [],
+                                    limits: box, seccomp: profile.seccomp, collect: nil, programIsInit: true,
+                                    warmHarness: harness)
+        return try WarmRecords.decode(execution.result, tests: tests.count, limits: limits,
+                                      outOfMemoryMarkers: profile.outOfMemoryMarkers)
     }
 }
 
-/// Reads the harness's JSON lines back into per-test results.
+/// What `Sandbox.execute` needs to start a warm harness: the limits of each test (set on the
+/// slot's per-test cgroup) and the job, which names the descriptors the harness inherits.
+struct WarmHarnessSetup {
+    var testLimits: Limits
+    var job: ([String: Any]) throws(SandboxError) -> [UInt8]
+}
+
+/// Reads the harness's records back into per-test results: per test, a JSON header line, then
+/// the raw bytes of stdout, stderr, the driver's result and the collected file (`lengths`).
 enum WarmRecords {
     static func decode(_ box: RunResult, tests: Int, limits: Limits, outOfMemoryMarkers: [String]) throws(SandboxError) -> [WarmTestResult] {
         var results: [WarmTestResult] = []
         var ready = false, done = false
-        for line in box.stdout.split(separator: UInt8(ascii: "\n")) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+        let stream = box.stdout
+        var at = 0
+        // The box's stream cap (OLE) may cut the last record short: what came whole counts.
+        let cut = box.verdict == .outputLimitExceeded
+        while at < stream.count {
+            guard let newline = stream[at...].firstIndex(of: UInt8(ascii: "\n")) else {
+                if cut { break }
+                throw SandboxError(.supervisionFailed, "the warm harness wrote an unterminated record")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(stream[at..<newline])) as? [String: Any] else {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote an unreadable record")
             }
+            at = newline + 1
             if object["ready"] != nil { ready = true; continue }
             if object["done"] != nil { done = true; continue }
-            guard ready, let index = object["index"] as? Int, index == results.count, index < tests else {
+            if let error = object["error"] as? String {
+                throw SandboxError(.supervisionFailed, "the warm harness failed: \(error)")
+            }
+            guard ready, let index = object["index"] as? Int, index == results.count, index < tests,
+                  let lengths = object["lengths"] as? [Int], lengths.count == 4 else {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote a record out of order")
             }
-            results.append(WarmTestResult(run: testResult(object, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers),
-                                          returned: latin1(object["result"]), collected: latin1(object["collected"])))
+            var parts: [[UInt8]?] = []
+            for length in lengths {
+                guard length >= 0 else { parts.append(nil); continue }
+                guard at + length <= stream.count else {
+                    if cut { at = stream.count; break }
+                    throw SandboxError(.supervisionFailed, "the warm harness wrote a short record")
+                }
+                parts.append(Array(stream[at..<(at + length)]))
+                at += length
+            }
+            guard parts.count == 4 else { break }
+            results.append(WarmTestResult(run: testResult(object, stdout: parts[0] ?? [], stderr: parts[1] ?? [],
+                                                          limits: limits, outOfMemoryMarkers: outOfMemoryMarkers),
+                                          returned: parts[2].flatMap { $0.isEmpty ? nil : $0 }, collected: parts[3]))
         }
         guard ready else {
             // Nothing submitted has run before "ready": a harness that never got there is ours to fix.
@@ -119,8 +175,8 @@ enum WarmRecords {
                 "the warm harness did not start (\(box.verdict.rawValue)): \(box.stderrText.suffix(2000))")
         }
         if !done && results.count < tests {
-            // The box itself ended mid-test (its own limits, or the kernel's OOM killer chose the
-            // harness): the test that was running takes the box's verdict.
+            // The box itself ended mid-test (its backstop limits): the test that was running
+            // takes the box's verdict.
             var run = box
             run.stdout = []
             if run.verdict == .ok { run.verdict = .runtimeError }
@@ -129,42 +185,24 @@ enum WarmRecords {
         return results
     }
 
-    private static func latin1(_ value: Any?) -> [UInt8]? {
-        guard let text = value as? String else { return nil }
-        return text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
-    }
-
-    private static func testResult(_ o: [String: Any], limits: Limits, outOfMemoryMarkers: [String]) -> RunResult {
-        let killed = o["killed"] as? String
-        let code = (o["code"] as? Int).map(Int32.init)
-        let signal = (o["signal"] as? Int).map(Int32.init)
-        let cpuMs = (o["cpu"] as? Double ?? 0) * 1000
-        let wallMs = (o["wall"] as? Double ?? 0) * 1000
-        let stderr = latin1(o["stderr"]) ?? []
-        var clock: TimeLimitClock?
-        let verdict: Verdict
-        switch (killed, signal) {
-        case ("cpu", _): (verdict, clock) = (.timeLimitExceeded, .cpu)
-        case ("wall", _): (verdict, clock) = (.timeLimitExceeded, .wall)
-        case ("ole", _): verdict = .outputLimitExceeded
-        case (_, SIGSYS): verdict = .disallowedSyscall
-        case (_, SIGXCPU): (verdict, clock) = (.timeLimitExceeded, .cpu)
-        case (_, SIGXFSZ): verdict = .outputLimitExceeded
-        // The harness did not kill it, and nothing else in the box can: the OOM killer did.
-        case (_, SIGKILL): verdict = .memoryLimitExceeded
-        default:
-            if cpuMs > limits.cpuTimeSeconds * 1000 {
-                (verdict, clock) = (.timeLimitExceeded, .cpu)
-            } else if wallMs > limits.wallTimeSeconds * 1000 {
-                (verdict, clock) = (.timeLimitExceeded, .wall)
-            } else {
-                verdict = code == 0 ? .ok : endsWithMarker(stderr, outOfMemoryMarkers) ? .memoryLimitExceeded : .runtimeError
-            }
+    /// The same rules as a cold run (`VerdictRules`), applied to what the harness measured in
+    /// the test's cgroup.
+    private static func testResult(_ o: [String: Any], stdout: [UInt8], stderr: [UInt8], limits: Limits,
+                                   outOfMemoryMarkers: [String]) -> RunResult {
+        let killed: KillReason = switch o["killed"] as? String {
+        case "cpu": .cpu
+        case "wall": .wall
+        case "stdout", "result": .stdout
+        case "stderr": .stderr
+        default: .none
         }
-        return RunResult(
-            verdict: verdict, exitCode: code, signal: signal, timeLimitClock: clock,
-            cpuMilliseconds: cpuMs, wallMilliseconds: wallMs, memoryBytes: o["maxrss"] as? Int ?? 0,
-            stdout: latin1(o["stdout"]) ?? [], stderr: stderr,
-            outputTruncated: killed == "ole")
+        let outcome = Shim.Outcome(
+            waitStatus: Int32(truncatingIfNeeded: o["status"] as? Int ?? Int(SIGKILL)), killed: killed,
+            stdout: stdout, stderr: stderr,
+            wallNanoseconds: Int64(o["wall_ns"] as? Int ?? 0), cpuNanoseconds: Int64(o["cpu_ns"] as? Int ?? 0),
+            maxRSSBytes: 0)
+        let usage = ResourceUsage(peakMemoryBytes: o["peak"] as? Int ?? 0, oomKills: o["oom"] as? Int ?? 0,
+                                  memoryLimitHits: o["limit_hits"] as? Int ?? 0)
+        return VerdictRules.classify(outcome: outcome, usage: usage, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers)
     }
 }
