@@ -38,11 +38,13 @@ RUN swift build -c release --static-swift-stdlib --product assay \
 
 # ---- runtime ----
 FROM debian:bookworm-slim
-# python3/python3-numpy and g++ are what the python3 and cpp profiles run inside the boxes;
-# libseccomp/libcap for the sandbox shim, libsqlite3 for the job store, libopenblas for the
-# TensorEngine linked into the same binary.
+# What scripts/install-deps.sh installs for grading: python3, python3-numpy (the grading
+# preamble), python3-sortedcontainers (imported by some LeetCode reference solutions) and g++
+# are what the python3 and cpp profiles run inside the boxes (the -dev packages and
+# python3-venv there are for building and testing only); libseccomp/libcap for the sandbox
+# shim, libsqlite3 for the job store, libopenblas for the TensorEngine linked into the same binary.
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        python3 python3-numpy g++ libseccomp2 libcap2 libsqlite3-0 libopenblas0 ca-certificates \
+        python3 python3-numpy python3-sortedcontainers g++ libseccomp2 libcap2 libsqlite3-0 libopenblas0 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/bin/assay /out/bin/assay-box-init /opt/assay/bin/
 COPY sandbox-profiles /opt/assay/sandbox-profiles
