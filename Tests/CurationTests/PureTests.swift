@@ -24,8 +24,15 @@ import Rewards
     }
 
     @Test func stableHashIsFixedAcrossProcesses() {
-        // A constant, so a change of the hash (which would invalidate every cache) fails here.
-        #expect(StableHash.fnv1a("assay") == StableHash.fnv1a("assay"))
+        // Literal values, so a change of the hash (which would invalidate every cache) fails here.
+        // Computed outside Swift (Python: 64-bit FNV-1a over the UTF-8 bytes, offset basis
+        // 0xcbf29ce484222325, prime 0x100000001b3, then splitmix64's finaliser; the same code
+        // gives the published vectors FNV-1a64("a") = 0xaf63dc4c8601ec8c, splitmix64(0) = 0xe220a8397b1dcdaf).
+        #expect(StableHash.mix(0) == 0xe220_a839_7b1d_cdaf)
+        #expect(StableHash.fnv1a("") == 0xc381_7c01_6ba4_ff30)
+        #expect(StableHash.fnv1a("assay") == 0xef41_e490_4662_5c5b)
+        #expect(StableHash.fnv1a("héllo wörld") == 0xa25d_1e66_b86b_366d)
+        #expect(StableHash.hex128("assay") == "ef41e49046625c5bd757c6658da5cb5d")
         #expect(StableHash.hex128("assay").count == 32)
         #expect(StableHash.hex128("assay") != StableHash.hex128("assaz"))
         #expect(StableHash.hex(StableHash.fnv1a("")) == StableHash.hex(StableHash.mix(0xcbf2_9ce4_8422_2325)))

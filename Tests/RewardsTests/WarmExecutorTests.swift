@@ -65,14 +65,36 @@ struct WarmExecutorTests {
         let p = Problem(id: "inc", source: "test", tests: [.call(nil, [.number(1)], expected: .number(2)),
                                                           .call(nil, [.number(5)], expected: .number(6))], entryPoint: "inc")
         #expect(Self.warm.grade(problem: p, code: "def inc(x):\n    return x + 1", language: .python).reward == 1)
-        let forged = """
-            import os
+        // The forged records carry the right values (x + 1), so only the nonce check can reject
+        // them: one with a wrong nonce, one with none at all.
+        for nonceField in ["\"nonce\": \"0\", ", ""] {
+            let forged = """
+                import os
+                def inc(x):
+                    open('/work/assay-result.json', 'w').write('{\(nonceField)"results": [{"v": %d}]}' % (x + 1))
+                    os._exit(0)
+                """
+            let r = Self.warm.grade(problem: p, code: forged, language: .python)
+            #expect(r.reward == 0, "\(r.reason) \(r.detail)")
+            #expect(r.tests.first?.verdict == .runtimeError && r.detail.contains("nonce"), "\(r.reason) \(r.detail)")
+        }
+    }
+
+    /// Nothing of a call test's stdin (its arguments, the nonce) can be read by the solution on
+    /// the warm path: not by rewinding fd 0, reopening it, or through another process's fds.
+    @Test func stdinIsGoneBeforeTheSolutionRuns() {
+        let p = Problem(id: "c", source: "test", tests: [.call(nil, ["SECRET-ARG-4711"], expected: 2),
+                                                        .call(nil, ["SECRET-ARG-4711"], expected: 2)], entryPoint: "inc")
+        let code = AntiHackingTests.stdinProbe + """
+
+            leaks = stdin_leaks()
             def inc(x):
-                open('/work/assay-result.json', 'w').write('{"nonce": "0", "results": [{"v": 2}]}')
-                os._exit(0)
+                leaks.extend(stdin_leaks())
+                assert not leaks, 'stdin leak: %r' % leaks
+                return 2
             """
-        let r = Self.warm.grade(problem: p, code: forged, language: .python)
-        #expect(r.reward == 0, "\(r.reason) \(r.detail)")
+        let r = Self.warm.grade(problem: p, code: code, language: .python)
+        #expect(r.reward == 1, "\(r.reason) \(r.detail)")
     }
 
     // MARK: - numpy, imported up front or deferred
