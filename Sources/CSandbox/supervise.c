@@ -109,6 +109,10 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     int exited = 0, open_streams = 2;
     int eof[2] = {0, 0};
     int64_t cpu_at_kill = -1;
+    // Every way out of this function goes through the reaping and closing below: an error kills
+    // the box first, so the wait cannot hang, and the caller never has to clean up after a
+    // failure (it has handed over the pidfd and the read ends).
+    int failure = 0;
 
     while (!exited || open_streams > 0) {
         struct pollfd pfds[3];
@@ -131,11 +135,9 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
         int timeout_ms = (int)((wait_ns + 999999) / 1000000);
         int rc = poll(pfds, (nfds_t)nfds, timeout_ms);
         if (rc < 0 && errno != EINTR) {
-            int e = errno;
+            failure = errno;
             kill_box(w);
-            free(streams[0].buf);
-            free(streams[1].buf);
-            return e;
+            break;
         }
         for (int i = 0; i < 2; i++) {
             if (idx[i] < 0 || !(pfds[idx[i]].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -172,11 +174,13 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     do {
         r = wait4(w->pid, &status, __WALL, &ru);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        int e = errno;
+    if (r < 0 && !failure) failure = errno;
+    for (int i = 0; i < 2; i++) close(streams[i].fd);
+    close(w->pidfd);
+    if (failure) {
         free(streams[0].buf);
         free(streams[1].buf);
-        return e;
+        return failure;
     }
     out->wait_status = status;
     out->rusage_cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
@@ -189,7 +193,5 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     out->stderr_data = streams[1].buf;
     out->stdout_len = streams[0].len;
     out->stderr_len = streams[1].len;
-    for (int i = 0; i < 2; i++) close(streams[i].fd);
-    close(w->pidfd);
     return 0;
 }

@@ -186,7 +186,8 @@ typedef struct {
 int64_t csandbox_now_ns(void);
 
 /// Reads output, enforces wall, CPU and output limits, kills the box's init on a breach
-/// (which kills the whole pid namespace), and reaps it. Returns 0 or an errno.
+/// (which kills the whole pid namespace), and reaps it. Returns 0 or an errno; either way the
+/// pidfd and both read ends are closed and the child reaped (on an error it is killed first).
 int csandbox_supervise(const csandbox_watch *_Nonnull watch, csandbox_outcome *_Nonnull out);
 
 // MARK: - Host-side box files (boxfs.c)
