@@ -17,10 +17,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+// Sandbox.rlimits(for:hasCgroup:) names these by number (Swift's Glibc does not export them).
+_Static_assert(RLIMIT_RSS == 5 && RLIMIT_MEMLOCK == 8 && RLIMIT_LOCKS == 10 && RLIMIT_SIGPENDING == 11 &&
+               RLIMIT_NICE == 13 && RLIMIT_RTPRIO == 14 && RLIMIT_RTTIME == 15,
+               "rlimit numbers differ on this platform");
 
 int csandbox_box_mount(const char *path, uint64_t size_bytes, uint64_t inodes) {
     char opts[128];

@@ -55,15 +55,18 @@ public final class Sandbox: Sendable {
                 "assay's sandbox must run as root: it creates pid, mount, network, ipc and uts namespaces, mounts a private root and manages cgroups. Run it as root (sudo), or in a container started with --privileged")
         }
         signal(SIGPIPE, SIG_IGN)
-        initBinary = try BoxInitLocator.locate(configured: configuration.initBinary)
-        let pid = getpid()
-        let instance = Self.instanceCounter.add(1, ordering: .relaxed).newValue
-        directory = "\(configuration.stateDirectory)/\(pid)-\(instance)"
-        cgroupName = "assay-\(pid)-\(instance)"
+        let builtInit = try BoxInitLocator.locate(configured: configuration.initBinary)
+        // The state directory and the cgroups are named after the uid block this instance holds:
+        // their liveness is the block's lock (valid across pid namespaces), and no pid shows in
+        // a box's mountinfo.
+        uidBlock = try UidBlocks.claim(uidBase: configuration.uidBase)
+        let block = uidBlock.block
+        directory = "\(configuration.stateDirectory)/block-\(block)"
+        cgroupName = "assay-block-\(block)"
 
         var layout = CgroupLayout.detect(subtreeName: cgroupName)
         var warnings = try layout.refuseOrWarn(allowWeaker: configuration.allowWeakerIsolation)
-        layout.removeStaleSubtrees(prefix: "assay-")
+        layout.removeStaleSubtrees(prefix: "assay-block-", ownBlock: block)
         if configuration.allowWeakerIsolation {
             do { try layout.createSubtrees() } catch {
                 warnings.append("cgroups unusable (\(error.message)): limits fall back to rlimits")
@@ -76,9 +79,12 @@ public final class Sandbox: Sendable {
         self.warnings = warnings
 
         try Self.makeDirectory(configuration.stateDirectory)
+        HostTemplate.removeStaleStateDirectories(in: configuration.stateDirectory, ownBlock: block)
         try Self.makeDirectory(directory)
-        template = try HostTemplate(directory: directory)
-        uidBlock = try UidBlocks.claim(uidBase: configuration.uidBase)
+        template = try HostTemplate(directory: directory, initSource: builtInit)
+        // Boxes bind the copy in the state directory, not the build directory's file.
+        initBinary = template.initBinary
+        ExitCleanup.register(directory: directory, cgroups: layout)
         slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true, cgroups: layout)
 
         // One real run proves every layer works here before any verdict is trusted.
@@ -96,10 +102,8 @@ public final class Sandbox: Sendable {
     }
 
     deinit {
-        CgroupLayout.removeTrees(cgroups)
-        template.remove()
-        for name in FileOps.entries(directory) where name.hasPrefix("box-") { rmdir(directory + "/" + name) }
-        rmdir(directory)
+        // Still holding the block's lock (uidBlock is released after this body).
+        ExitCleanup.remove(directory: directory, cgroups: cgroups)
     }
 
     private static func makeDirectory(_ path: String) throws(SandboxError) {
@@ -170,6 +174,7 @@ public final class Sandbox: Sendable {
         open += [stderrPipe.read, stderrPipe.write]
         let statusPipe = try Shim.pipe()
         open += [statusPipe.read, statusPipe.write]
+        try FileOps.giveToBox([stdinFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
 
         let spec = SpawnSpec(
             // Normally assay-box-init is pid 1 and the program pid 2 with ordinary signal
@@ -242,12 +247,35 @@ public final class Sandbox: Sendable {
             (Shim.rlimitNPROC, UInt64(limits.maxProcesses), UInt64(limits.maxProcesses)),
             // POSIX message queues live in the ipc namespace but their memory is not capped otherwise.
             (Shim.rlimitMSGQUEUE, 0, 0),
+            // Every other limit is set too: one left out is inherited from whatever started assay
+            // (a shell, systemd, a container runtime), so a box's limits would vary by host.
+            // (Numbers are Linux's generic ones, the same on x86_64 and aarch64; boxfs.c checks
+            // them against the system headers.)
+            // Locked memory escapes the memory cgroup's reclaim; 64 KiB is the kernel's default.
+            (8 /* RLIMIT_MEMLOCK */, 64 << 10, 64 << 10),
+            // No real-time scheduling and no raising of priority: 0 is "nice may not go below
+            // 20 - 0", i.e. never below where it starts (nsjail and isolate use 0).
+            (14 /* RLIMIT_RTPRIO */, 0, 0),
+            (13 /* RLIMIT_NICE */, 0, 0),
+            // Real-time CPU without blocking, in µs: moot without RTPRIO, set to the CPU backstop.
+            (15 /* RLIMIT_RTTIME */, cpuSoft * 1_000_000, cpuSoft * 1_000_000),
+            // Queued signals, per uid (each run has its own): bounds the kernel memory a program
+            // can pin with sigqueue; the host default is tens of thousands.
+            (11 /* RLIMIT_SIGPENDING */, 1024, 1024),
+            // File locks are denied by seccomp (and this limit is not enforced since Linux 2.4.25).
+            (10 /* RLIMIT_LOCKS */, 0, 0),
         ]
         if !hasCgroup || cgroups.memory == nil {
             // Weaker mode only: address space is a poor proxy for memory (it turns Python's
             // MemoryError into RE and breaks runtimes that reserve address space).
             list.append((Int32(RLIMIT_AS.rawValue), UInt64(limits.memoryBytes), UInt64(limits.memoryBytes)))
+        } else {
+            // Memory is the cgroup's: no inherited address-space limit may stand in for it.
+            list.append((Int32(RLIMIT_AS.rawValue), UInt64.max, UInt64.max))
         }
+        // Data segment and resident set: unlimited, for the same reason (RSS is not enforced).
+        list.append((Int32(RLIMIT_DATA.rawValue), UInt64.max, UInt64.max))
+        list.append((5 /* RLIMIT_RSS */, UInt64.max, UInt64.max))
         return list
     }
 

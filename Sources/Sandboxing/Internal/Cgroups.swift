@@ -125,14 +125,23 @@ struct CgroupLayout: Sendable {
         }
     }
 
-    /// Removes subtrees left by assay processes that no longer exist (after a crash).
-    func removeStaleSubtrees(prefix: String) {
+    /// Removes subtrees left by assay processes that no longer exist (after a crash), and this
+    /// process's own subtree if a crashed holder of the same uid block left it.
+    ///
+    /// Subtrees are named `<prefix><k>` after the uid block `k` their Sandbox holds, and a block
+    /// is live exactly while a process holds its lock (`UidBlocks`). A pid in the name checked
+    /// with kill(pid, 0) was wrong across pid namespaces: another container's live assay may have
+    /// a pid that is free here (its cgroups removed under it), and a dead one's pid may be reused.
+    func removeStaleSubtrees(prefix: String, ownBlock: Int) {
         for placement in placements {
             let parent = String(placement.base[..<placement.base.lastIndex(of: "/")!])
-            // Subtrees are named <prefix><pid>-<instance>.
-            for name in FileOps.entries(parent) where name.hasPrefix(prefix) {
-                guard let pid = Int32(name.dropFirst(prefix.count).prefix(while: { $0 != "-" })) else { continue }
-                if kill(pid, 0) < 0 && errno == ESRCH { removeCgroupTree(parent + "/" + name) }
+            for name in FileOps.entries(parent) {
+                guard let block = UidBlocks.block(in: name, prefix: prefix) else { continue }
+                if block == ownBlock {
+                    removeCgroupTree(parent + "/" + name)
+                } else {
+                    UidBlocks.ifAbandoned(block: block) { removeCgroupTree(parent + "/" + name) }
+                }
             }
         }
     }

@@ -53,6 +53,17 @@ enum FileOps {
         return fchmod(fd, mode) < 0 ? errno : 0
     }
 
+    /// Gives the descriptors' files (the run's stdin memfd and the write ends of its output pipes)
+    /// to the box's uid. A pipe belongs to whoever created it, mode 0600; reopening it through
+    /// /proc/self/fd, which is what `open("/dev/stdout")`, `echo x > /dev/stderr` and
+    /// `fopen("/dev/stderr")` do, checks that mode, so a root-owned pipe fails with EACCES in the
+    /// box. The status pipe is not given: it stays the supervisor's and the init's.
+    static func giveToBox(_ fds: [Int32], uid: uid_t) throws(SandboxError) {
+        for fd in fds where fchown(fd, uid, uid) < 0 {
+            throw SandboxError(.hostSetupFailed, "cannot give the run's stdin/stdout/stderr to uid \(uid)", errno: errno)
+        }
+    }
+
     /// Parses the first integer in a file (cgroup counters).
     static func readInt(_ path: String) -> Int? {
         read(path).flatMap { Int($0.trimmed) }

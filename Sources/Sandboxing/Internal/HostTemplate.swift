@@ -1,20 +1,28 @@
 import Glibc
+import Synchronization
 
 /// What every box shares, prepared once per ``Sandbox`` in its state directory and bound
-/// read-only into each box: a sanitized /etc and a minimal /dev. Preparing them once keeps
-/// the per-run work to a handful of mounts.
+/// read-only into each box: a sanitized /etc, a minimal /dev and a copy of the box init.
+/// Preparing them once keeps the per-run work to a handful of mounts.
+///
+/// A bind mount's source path shows in the box's /proc/self/mountinfo (its "root" field), so
+/// everything bound comes from here: the state directory is named after the uid block
+/// (`block-<k>`), not after assay's pid, and the init is a copy, not the build directory's file.
 struct HostTemplate {
     let etc: String
     let dev: String
+    /// The copy of `assay-box-init` the boxes bind.
+    let initBinary: String
     /// Top-level system paths: a symlink into /usr on merged-/usr hosts (Debian 12), else a
     /// directory to bind read-only.
     let systemLinks: [(name: String, isLink: Bool)]
 
     static let devices = ["null", "zero", "full", "random", "urandom"]
 
-    init(directory: String) throws(SandboxError) {
+    init(directory: String, initSource: String) throws(SandboxError) {
         etc = directory + "/etc"
         dev = directory + "/dev"
+        initBinary = directory + "/assay-box-init"
         systemLinks = ["bin", "lib", "lib64", "sbin"].compactMap { name in
             var st = stat()
             guard lstat("/" + name, &st) == 0 else { return nil }
@@ -22,8 +30,23 @@ struct HostTemplate {
         }
         Self.remove(etc)
         Self.remove(dev)
+        unlink(initBinary)
         try makeEtc()
         try makeDev()
+        try copyInit(from: initSource)
+    }
+
+    /// Copies the box init (a small static binary) into the state directory.
+    private func copyInit(from source: String) throws(SandboxError) {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SandboxError(.hostSetupFailed, "cannot read the box init \(source)", errno: errno) }
+        let bytes = FileOps.readAll(fd: fd, limit: 64 << 20)
+        close(fd)
+        guard let bytes else { throw SandboxError(.hostSetupFailed, "cannot read the box init \(source)") }
+        // Executed in every box: no child cloned meanwhile may inherit the write descriptor
+        // (ETXTBSY, see SpawnFence).
+        let rc = SpawnFence.writing { FileOps.create(initBinary, contents: bytes, mode: 0o555) }
+        if rc != 0 { throw SandboxError(.hostSetupFailed, "cannot copy the box init to \(initBinary)", errno: rc) }
     }
 
     /// The /etc a box sees: a few generated files, the host's dynamic-linker cache and its
@@ -84,6 +107,40 @@ struct HostTemplate {
     func remove() {
         Self.remove(etc)
         Self.remove(dev)
+        unlink(initBinary)
+    }
+
+    /// Removes the state directories in `stateDirectory` whose uid block no live process holds
+    /// (their Sandbox crashed or was killed), and this process's own block's leftover.
+    static func removeStaleStateDirectories(in stateDirectory: String, ownBlock: Int) {
+        for name in FileOps.entries(stateDirectory) {
+            guard let block = UidBlocks.block(in: name, prefix: "block-") else { continue }
+            let path = stateDirectory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            if block == ownBlock {
+                removeStateDirectory(path)
+            } else {
+                UidBlocks.ifAbandoned(block: block) { removeStateDirectory(path) }
+            }
+        }
+    }
+
+    /// Removes a whole state directory `<state>/block-<k>` left by a process that is gone (or by
+    /// this one): box tmpfs mounts lazily unmounted, the template removed, the directory deleted.
+    /// Never follows symlinks; the caller holds the block's lock, so nobody creates it meanwhile.
+    static func removeStateDirectory(_ directory: String) {
+        for name in FileOps.entries(directory) {
+            let path = directory + "/" + name
+            if name.hasPrefix("box-") {
+                _ = Shim.unmountBox(path)
+                rmdir(path)
+            }
+        }
+        remove(directory + "/etc")
+        remove(directory + "/dev")
+        unlink(directory + "/assay-box-init")
+        rmdir(directory)
     }
 
     private static func mkdirOrThrow(_ path: String) throws(SandboxError) {
@@ -103,5 +160,39 @@ struct HostTemplate {
             }
         }
         rmdir(path)
+    }
+}
+
+/// The state directories and cgroups of this process's live Sandboxes, removed when the process
+/// exits. A Sandbox that lives until the end (a global, a static of a test suite, or one an
+/// executor or a worker still references when `assay grade` returns) never reaches its deinit,
+/// and exit() runs no deinit; atexit handlers do run.
+enum ExitCleanup {
+    private static let live = Mutex<[String: CgroupLayout]>([:])
+    private static let installed = Atomic<Bool>(false)
+
+    static func register(directory: String, cgroups: CgroupLayout) {
+        live.withLock { $0[directory] = cgroups }
+        if !installed.exchange(true, ordering: .acquiringAndReleasing) {
+            atexit { ExitCleanup.removeAll() }
+        }
+    }
+
+    /// Removes one Sandbox's state now (its deinit) and forgets it.
+    static func remove(directory: String, cgroups: CgroupLayout) {
+        live.withLock { _ = $0.removeValue(forKey: directory) }
+        CgroupLayout.removeTrees(cgroups)
+        HostTemplate.removeStateDirectory(directory)
+    }
+
+    private static func removeAll() {
+        let all = live.withLock { table in
+            defer { table = [:] }
+            return table
+        }
+        for (directory, cgroups) in all {
+            CgroupLayout.removeTrees(cgroups)
+            HostTemplate.removeStateDirectory(directory)
+        }
     }
 }

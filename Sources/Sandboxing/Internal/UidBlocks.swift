@@ -13,12 +13,42 @@ enum UidBlocks {
 
     final class Claim: Sendable {
         let firstUid: uid_t
+        /// The block's number `k` (its lock file is `<k>.lock`): names this Sandbox's state
+        /// directory and cgroups, so their liveness is this lock's, whatever pid namespace the
+        /// holder runs in.
+        let block: Int
         private let fd: Int32
-        init(firstUid: uid_t, fd: Int32) {
+        init(firstUid: uid_t, block: Int, fd: Int32) {
             self.firstUid = firstUid
+            self.block = block
             self.fd = fd
         }
         deinit { close(fd) }  // releases the lock
+    }
+
+    /// Runs `body` if block `k` is held by no live process (in any pid namespace), holding its
+    /// lock meanwhile so no process claims the block while its leftovers are removed. Returns
+    /// false (without running `body`) when a live process holds it: this one included, since a
+    /// second open file description of a locked file does not get the lock either.
+    @discardableResult
+    static func ifAbandoned(block: Int, _ body: () -> Void) -> Bool {
+        // No lock file: nobody ever claimed the block here, so nobody holds it.
+        let fd = open("\(lockDirectory)/\(block).lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 {
+            guard errno == ENOENT else { return false }
+            body()
+            return true
+        }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+        body()
+        return true
+    }
+
+    /// The block number `k` in a name `<prefix><k>`, or nil.
+    static func block(in name: String, prefix: String) -> Int? {
+        guard name.hasPrefix(prefix) else { return nil }
+        return Int(name.dropFirst(prefix.count))
     }
 
     static let lockDirectory = "/run/assay-uids"
@@ -34,7 +64,7 @@ enum UidBlocks {
             let fd = open("\(dir)/\(block).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if fd < 0 { throw SandboxError(.hostSetupFailed, "cannot open \(dir)/\(block).lock", errno: errno) }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                return Claim(firstUid: uid_t(block * blockSize), fd: fd)
+                return Claim(firstUid: uid_t(block * blockSize), block: block, fd: fd)
             }
             close(fd)
         }
