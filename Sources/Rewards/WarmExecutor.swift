@@ -17,6 +17,11 @@ public struct WarmPythonExecutor: SubmissionExecutor {
         cold = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
     }
 
+    /// Grades Python warm and everything else through `cold`, on `cold`'s sandbox.
+    public init(cold: SandboxExecutor) {
+        self.cold = cold
+    }
+
     /// Heavy preamble modules, imported up front only for a submission that names them: numpy
     /// costs ~65 ms to import and makes every fork and every module snapshot dearer. For the
     /// others the module is deferred (see `deferSource`): `np` is still bound in every test.

@@ -9,13 +9,13 @@ struct NegativeControlTests {
         try ProblemLoader.load(path: Shared.fixture("humaneval-5.jsonl")).problems[n]
     }
     func humanEvalPlus() throws -> Problem {
-        try Shared.grader().materializingExpected(try ProblemLoader.load(path: Shared.fixture("humanevalplus-3.jsonl")).problems[1])
+        try Shared.grader(.cold).materializingExpected(try ProblemLoader.load(path: Shared.fixture("humanevalplus-3.jsonl")).problems[1])
     }
     let fence = "```"
 
-    @Test func changedReturnValueIsWrongAnswer() throws {
+    @Test(arguments: ExecutorKind.allCases) func changedReturnValueIsWrongAnswer(executor: ExecutorKind) throws {
         let p = try humanEval(1)  // truncate_number
-        let g = Shared.grader(timeLimit: 3)
+        let g = Shared.grader(executor, timeLimit: 3)
         let r = g.grade(problem: p, code: "    return number % 1.0 + 0.5\n", language: .python)
         #expect(r.reward == 0 && r.tests.first?.verdict == .wrongAnswer, "\(r.reason) \(r.detail)")
         let plus = try humanEvalPlus()
@@ -23,16 +23,16 @@ struct NegativeControlTests {
         #expect(r2.reward == 0 && r2.tests.first?.verdict == .wrongAnswer, "\(r2.reason) \(r2.detail)")
     }
 
-    @Test func emptyBodyFails() throws {
-        let g = Shared.grader(timeLimit: 3)
+    @Test(arguments: ExecutorKind.allCases) func emptyBodyFails(executor: ExecutorKind) throws {
+        let g = Shared.grader(executor, timeLimit: 3)
         let r = g.grade(problem: try humanEval(1), code: "def truncate_number(number: float) -> float:\n    pass\n", language: .python)
         #expect(r.reward == 0 && [.wrongAnswer, .runtimeError].contains(r.tests.first?.verdict), "\(r.reason)")
         let r2 = g.grade(problem: try humanEvalPlus(), code: "def truncate_number(number):\n    pass\n", language: .python)
         #expect(r2.reward == 0 && r2.tests.first?.verdict == .wrongAnswer, "\(r2.reason)")
     }
 
-    @Test func infiniteLoopIsTimeLimit() throws {
-        let g = Shared.grader(timeLimit: 1)
+    @Test(arguments: ExecutorKind.allCases) func infiniteLoopIsTimeLimit(executor: ExecutorKind) throws {
+        let g = Shared.grader(executor, timeLimit: 1)
         let r = g.grade(problem: try humanEval(1), code: "def truncate_number(number):\n    while True:\n        pass\n", language: .python)
         #expect(r.reward == 0 && r.tests.first?.verdict == .timeLimitExceeded, "\(r.reason) \(r.detail)")
         let r2 = g.grade(problem: try humanEvalPlus(), code: "def truncate_number(number):\n    while True:\n        pass\n", language: .python)
@@ -42,8 +42,8 @@ struct NegativeControlTests {
         #expect(r3.tests.first?.verdict == .timeLimitExceeded)
     }
 
-    @Test func memoryBombIsMemoryLimit() throws {
-        let g = Shared.grader(timeLimit: 5, memoryMiB: 256)
+    @Test(arguments: ExecutorKind.allCases) func memoryBombIsMemoryLimit(executor: ExecutorKind) throws {
+        let g = Shared.grader(executor, timeLimit: 5, memoryMiB: 256)
         let bomb = "def truncate_number(number):\n    x = []\n    while True:\n        x.append(bytearray(16 << 20))\n"
         let r = g.grade(problem: try humanEval(1), code: bomb, language: .python)
         #expect(r.reward == 0 && r.tests.first?.verdict == .memoryLimitExceeded, "\(r.reason) \(r.detail)")
@@ -55,33 +55,33 @@ struct NegativeControlTests {
 
 @Suite(.enabled(if: Shared.isRoot, "needs root for the sandbox"))
 struct AntiHackingTests {
-    let g = Shared.grader(timeLimit: 3)
     func he() throws -> Problem { try ProblemLoader.load(path: Shared.fixture("humaneval-5.jsonl")).problems[1] }
     func mbpp() throws -> Problem { try ProblemLoader.load(path: Shared.fixture("mbpp-5.jsonl")).problems[0] }
     let calls = Problem(id: "c", source: "native", tests: [.call(nil, [1], expected: 2), .call(nil, [5], expected: 6)], entryPoint: "inc")
 
-    func all(_ code: String) throws -> [GradeResult] {
-        [g.grade(problem: try he(), code: code, language: .python),
+    func all(_ code: String, _ executor: ExecutorKind) throws -> [GradeResult] {
+        let g = Shared.grader(executor, timeLimit: 3)
+        return [g.grade(problem: try he(), code: code, language: .python),
          g.grade(problem: try mbpp(), code: code, language: .python),
          g.grade(problem: calls, code: code, language: .python)]
     }
 
-    @Test func exitingBeforeTheChecksFails() throws {
+    @Test(arguments: ExecutorKind.allCases) func exitingBeforeTheChecksFails(executor: ExecutorKind) throws {
         for code in ["import sys\nsys.exit(0)", "import os\nos._exit(0)", "raise SystemExit(0)", "exit(0)",
                      "import sys\nprint('all passed')\nsys.stdout.flush()\nimport os\nos._exit(0)"] {
-            for r in try all(code) {
+            for r in try all(code, executor) {
                 #expect(r.reward == 0, "\(code): \(r.reason)")
                 #expect(r.error == nil)
             }
         }
     }
 
-    @Test func exitingInsideTheCallFails() throws {
+    @Test(arguments: ExecutorKind.allCases) func exitingInsideTheCallFails(executor: ExecutorKind) throws {
         let code = "def inc(x):\n    import os\n    os._exit(0)\ndef truncate_number(x):\n    import os\n    os._exit(0)\ndef min_cost(*a):\n    import sys\n    sys.exit(0)"
-        for r in try all(code) { #expect(r.reward == 0, "\(r.reason)") }
+        for r in try all(code, executor) { #expect(r.reward == 0, "\(r.reason)") }
     }
 
-    @Test func alwaysEqualObjectsAndPatchedBuiltinsFail() throws {
+    @Test(arguments: ExecutorKind.allCases) func alwaysEqualObjectsAndPatchedBuiltinsFail(executor: ExecutorKind) throws {
         let eq = """
             class Any_:
                 def __eq__(self, o): return True
@@ -94,7 +94,7 @@ struct AntiHackingTests {
             def min_cost(*a): return Any_()
             def inc(x): return Any_()
             """
-        for r in try all(eq) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
+        for r in try all(eq, executor) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
         let patched = """
             import builtins, math
             builtins.abs = lambda x: 0
@@ -105,7 +105,7 @@ struct AntiHackingTests {
             def min_cost(*a): return 7
             def inc(x): return 7
             """
-        for r in try all(patched) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
+        for r in try all(patched, executor) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
     }
 
     /// Defines `stdin_leaks()`: everything of this run's stdin (the call arguments, the nonce)
@@ -144,7 +144,7 @@ struct AntiHackingTests {
             return found
         """#
 
-    @Test func forgingOrRemovingTheRecordFails() throws {
+    @Test(arguments: ExecutorKind.allCases) func forgingOrRemovingTheRecordFails(executor: ExecutorKind) throws {
         let forge = """
             import os, atexit
             def w():
@@ -159,7 +159,7 @@ struct AntiHackingTests {
             def inc(x):
                 w(); os._exit(0)
             """
-        for r in try all(forge) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
+        for r in try all(forge, executor) { #expect(r.reward == 0, "\(r.reason) \(r.detail)") }
         // Reading the tests from disk finds nothing: they arrive on stdin, which is gone.
         let peek = """
             import os
@@ -178,14 +178,14 @@ struct AntiHackingTests {
                 return 2
             """
         let secret = Problem(id: "c", source: "native", tests: [.call(nil, ["SECRET-ARG-4711"], expected: 2)], entryPoint: "inc")
-        let r = g.grade(problem: secret, code: peek, language: .python)
+        let r = Shared.grader(executor, timeLimit: 3).grade(problem: secret, code: peek, language: .python)
         #expect(r.reward == 1, "\(r.detail)")
     }
 
-    @Test func printingPassedIsNotAResult() throws {
+    @Test(arguments: ExecutorKind.allCases) func printingPassedIsNotAResult(executor: ExecutorKind) throws {
         let stdin = Problem(id: "s", source: "native", tests: [.stdio("1\n", "2\n")])
-        let r = g.grade(problem: stdin, response: "```python\nprint('all passed')\n```")
+        let r = Shared.grader(executor, timeLimit: 3).grade(problem: stdin, response: "```python\nprint('all passed')\n```")
         #expect(r.reward == 0 && r.tests.first?.verdict == .wrongAnswer)
-        for r in try all("print('all passed')\nprint('{\"passed\": true}')") { #expect(r.reward == 0) }
+        for r in try all("print('all passed')\nprint('{\"passed\": true}')", executor) { #expect(r.reward == 0) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Sandboxing
+import Testing
 @testable import Rewards
 
 /// One sandbox for the whole test process (root only).
@@ -19,12 +20,21 @@ enum Shared {
         }
     }()
 
-    static func grader(maxTests: Int = 15, timeLimit: Double? = nil, memoryMiB: Int = 1024) -> Grader {
+    /// The warm executor users get by default, over the same sandbox as `executor`.
+    static let warmExecutor: WarmPythonExecutor? = {
+        guard let executor else { return nil }
+        return try? WarmPythonExecutor(cold: executor)
+    }()
+
+    static func grader(_ kind: ExecutorKind = .cold, maxTests: Int = 15, timeLimit: Double? = nil, memoryMiB: Int = 1024) -> Grader {
         var o = GraderOptions()
         o.maxTests = maxTests
         o.timeLimitSeconds = timeLimit
         o.defaultMemoryLimitMiB = memoryMiB
-        return Grader(executor: executor!, options: o)
+        switch kind {
+        case .cold: return Grader(executor: executor!, options: o)
+        case .warm: return Grader(executor: warmExecutor!, options: o)
+        }
     }
 
     static let repoRoot: String = {
@@ -45,6 +55,13 @@ enum Shared {
     static var fullSets: Bool { ProcessInfo.processInfo.environment["ASSAY_FULL_SETS"] == "1" }
 
     static func fixture(_ name: String) -> String { repoRoot + "/testdata/problems/" + name }
+}
+
+/// The two ways Python is graded: suites that guard a reward run over both and must give the
+/// same verdicts.
+enum ExecutorKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case cold, warm
+    var testDescription: String { rawValue }
 }
 
 /// Runs `body` over `items` on `jobs` threads (the sandbox blocks its thread).

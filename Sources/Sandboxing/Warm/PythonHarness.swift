@@ -123,8 +123,8 @@ def wipe(top):
     # Every file in the box belongs to the box's uid, so whatever modes a test set, the harness
     # can restore a directory's permissions and empty it. Walked with chdir and names, not full
     # paths, so neither depth nor PATH_MAX can stop it.
+    os.chmod(top, 0o755)
     os.chdir(top)
-    os.chmod(".", 0o755)
     trail = []
     while True:
         subdir = None
@@ -155,7 +155,7 @@ def clean_box():
             for line in f.readlines()[1:]:
                 rm(int(line.split()[1]))  # IPC_RMID = 0
 
-def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_limit):
+def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_limit, nproc):
     try:
         if os.read(go_r, 1) != b"g":
             os._exit(125)  # the harness died before moving this process into the test's cgroup
@@ -166,9 +166,12 @@ def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_l
         if res_w is not None:
             os.dup2(res_w, 3)
         os.closerange(4 if res_w is not None else 3, 1 << 16)
-        import resource
-        soft = int(cpu_limit) + 1
+        import math, resource
+        # The cold path's rlimits: the CPU backstop a second past the limit, and the per-uid
+        # process count of the program plus one (the box init there, the harness here).
+        soft = math.ceil(cpu_limit) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.stdin = open(0, "r", closefd=False)
         sys.stdout = open(1, "w", closefd=False)
@@ -235,7 +238,7 @@ def run_test(index, test, code, preamble, limits, collect, group):
     pid = os.fork()
     if pid == 0:
         run_child(code, preamble, driver, stdin_fd, go_r, pipes["stdout"][1], pipes["stderr"][1],
-                  pipes["result"][1] if "result" in pipes else None, cpu_limit)
+                  pipes["result"][1] if "result" in pipes else None, cpu_limit, limits["processes"] + 1)
     os.close(go_r)
     os.close(stdin_fd)
     for name in pipes:

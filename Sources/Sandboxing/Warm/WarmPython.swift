@@ -84,7 +84,8 @@ extension Sandbox {
             "preamble": preamble,
             "stopAtFirstFailure": stopAtFirstFailure,
             "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
-                       "stderr": limits.maxStderrBytes, "result": collectLimitBytes],
+                       "stderr": limits.maxStderrBytes, "result": collectLimitBytes,
+                       "processes": limits.maxProcesses],
             "tests": testSpecs,
         ].merging(collect.map { ["collect": $0] } ?? [:]) { a, _ in a }
 
