@@ -256,6 +256,30 @@ struct IsolationGapTests {
         }
     }
 
+    /// A process that exits with its Sandbox still referenced (here a static: deinit never runs)
+    /// leaves no state directory or cgroup. The helper below runs in a child copy of this test
+    /// binary; `assayGradeLeavesNoStateBehind` is the real case, where whether `grade`'s Sandbox
+    /// is still referenced at exit depends on thread timing (worker threads release it late).
+    @Test func aSandboxHeldUntilExitLeavesNoState() throws {
+        let state = "/run/assay-isolation-gaps-exit"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")))
+        p.arguments = ["--testing-library", "swift-testing", "--filter", "IsolationGapExitHelper"]
+        p.environment = ["ASSAY_GAP_EXIT_HELPER": state, "PATH": "/usr/bin:/bin"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let blockFile = state + ".block"
+        let block = try #require(FileOps.read(blockFile).flatMap { Int($0.trimmed) }, "the helper did not run")
+        unlink(blockFile)
+        #expect(access("\(state)/block-\(block)", F_OK) != 0, "left in \(state): \(FileOps.entries(state))")
+        for path in CgroupLayout.detect(subtreeName: "assay-block-\(block)").placements.map(\.base) {
+            #expect(access(path, F_OK) != 0, "cgroup left: \(path)")
+        }
+    }
+
     /// A Sandbox removes its state directory and cgroups when released, and a new one collects
     /// those of a uid block no live process holds (the liveness is the block's lock, not a pid),
     /// but leaves a live block's alone.
@@ -291,5 +315,23 @@ struct IsolationGapTests {
         sandbox = nil
         #expect(access(own, F_OK) != 0, "state directory left after the Sandbox was released: \(FileOps.entries(own))")
         for path in ownCgroups { #expect(access(path, F_OK) != 0, "cgroup left after the Sandbox was released: \(path)") }
+    }
+}
+
+/// Runs only in the child process of `aSandboxHeldUntilExitLeavesNoState`: creates a Sandbox,
+/// keeps it in a static, writes its uid block number beside the state directory, and returns,
+/// so the process exits with the Sandbox alive.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_GAP_EXIT_HELPER"] != nil))
+struct IsolationGapExitHelper {
+    nonisolated(unsafe) static var held: Sandbox?
+
+    @Test func holdASandboxUntilExit() throws {
+        let state = try #require(ProcessInfo.processInfo.environment["ASSAY_GAP_EXIT_HELPER"])
+        let sandbox = try Sandbox(configuration: .init(stateDirectory: state, uidBase: Gaps.uidBase))
+        Self.held = sandbox
+        let r = try sandbox.run(command: ["/usr/bin/true"], limits: Hostile.limits())
+        #expect(r.verdict == .ok)
+        let block = Int(sandbox.uidRange.lowerBound) / UidBlocks.blockSize
+        #expect(FileOps.create(state + ".block", contents: Array("\(block)\n".utf8), mode: 0o600) == 0)
     }
 }

@@ -24,7 +24,8 @@ struct Box {
     let uid: uid_t
     private(set) var mounted = false
 
-    /// Where the box init (assay-box-init, bound read-only from the host) appears in the box.
+    /// Where the box init (assay-box-init, bound read-only from the copy in the state directory,
+    /// see HostTemplate) appears in the box.
     static let initPath = "/.assay-init"
 
     init(slot: Slot) {
