@@ -62,6 +62,11 @@ let package = Package(
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"], swiftSettings: swiftSettings),
         // MARK: - TensorEngine (end)
 
+        // MARK: - Trainer
+        // GRPO+ on the TensorEngine, rewarded by the Rewards grader (never the server or the CLI).
+        .target(name: "Training", dependencies: ["TensorEngine", "Rewards"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorEngine", "Rewards"], swiftSettings: swiftSettings),
+
         // MARK: - CLI
         .executableTarget(
             name: "AssayCLI",
