@@ -13,8 +13,8 @@
 // an equality test on 64 bits is bypassed by setting a high bit (`fcntl(fd, F_SETLK | 1L << 32)`
 // locks). Every "deny when equal" rule on such an argument therefore compares under the mask
 // 0xffffffff (SCMP_CMP_MASKED_EQ); "deny when not equal" (NE) on 64 bits is the safe direction
-// (it denies every value whose low 32 bits differ, and harmlessly also values that differ only
-// in the high bits).
+// (it denies every value whose low 32 bits differ from the allowed one, and harmlessly also
+// values that differ from it only in the high bits).
 //
 // Keeping the deny-list current as kernels add syscalls: a deny-list allows by default, so a
 // syscall added by a newer kernel would be allowed without anyone having looked at it. Two things
@@ -22,14 +22,13 @@
 // the last one Debian 12's libseccomp 2.5.4-1+deb12u1 names; numbers above 423 are the same on
 // every architecture) fails with ENOSYS, by a few BPF instructions placed in front of
 // libseccomp's program (see `kUnreviewedPrefix`), which work whether or not the installed
-// libseccomp can name the syscall. ENOSYS is what an older kernel answers, so libc
-// and runtimes fall back exactly as they do there; a syscall is allowed only after it was read and
-// either listed here or the constant was raised past it. (2) IsolationGapTests
-// `syscallsAboveTheReviewedNumberAreENOSYS` calls one (listmount, 458) and expects ENOSYS, and
-// `everySyscallLibseccompKnowsIsReviewed` fails when the installed libseccomp knows a syscall
-// numbered above the constant (an upgrade that could tempt someone to name it in a rule without
-// reviewing the gap). Raising the constant is the review: read every syscall up to the new number
-// and classify it here first.
+// libseccomp can name the syscall. ENOSYS is what an older kernel answers, so libc and runtimes
+// fall back exactly as they do there; a syscall is allowed only after it was read and either
+// listed here or the constant was raised past it. (2) In IsolationGapTests, seccomp_gaps.py calls
+// one (listmount, 458) and expects ENOSYS, and `everySyscallLibseccompKnowsIsReviewed` fails when
+// the installed libseccomp knows a syscall numbered above the constant (an upgrade that could
+// tempt someone to name it in a rule without reviewing the gap). Raising the constant is the
+// review: read every syscall up to the new number and classify it here first.
 
 #include "csandbox.h"
 
