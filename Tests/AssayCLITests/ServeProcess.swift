@@ -58,8 +58,13 @@ enum ServeProcess {
     /// Box inits (every box's pid 1, found by its command line) that are not this test process's
     /// own children: the boxes of `assay serve` daemons, live or dead. The in-process suites
     /// running beside these tests spawn boxes of their own all the time; those are left out.
+    /// Fails closed: an unreadable /proc is recorded as an issue and reported as a box.
     static func daemonBoxes() -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: "/proc") } catch {
+            Issue.record("cannot list /proc: \(error)")
+            return ["cannot list /proc"]
+        }
         return entries.filter { pid in
             guard pid.allSatisfy(\.isNumber), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
                   String(decoding: data, as: UTF8.self).contains("/.assay-init") else { return false }

@@ -145,13 +145,29 @@ enum Hostile {
     }
 
     // MARK: - Host inspection
+    //
+    // The checks fail closed: a read of /proc or mountinfo that fails (other than for a process
+    // that has exited meanwhile) records an issue and is reported as a finding, so a check never
+    // passes because it could not look.
+
+    /// Records that a host check could not read `path`; returns the finding to report.
+    static func unreadable(_ path: String, _ error: (any Error)? = nil) -> String {
+        let what = "host check cannot read \(path)" + (error.map { ": \($0)" } ?? "")
+        Issue.record(Comment(rawValue: what))
+        return what
+    }
 
     /// Host processes whose real, effective or saved uid is one of this suite's box uids.
     static func boxProcesses(excluding excluded: Set<Int32> = []) -> [String] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: "/proc") } catch { return [unreadable("/proc", error)] }
         var found: [String] = []
         for pid in entries where pid.allSatisfy(\.isNumber) && !excluded.contains(Int32(pid) ?? 0) {
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { continue }
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+                // Gone since the listing: fine. Still there but unreadable: a finding.
+                if access("/proc/\(pid)", F_OK) == 0 { found.append(unreadable("/proc/\(pid)/status")) }
+                continue
+            }
             var name = "?", state = "?"
             var owned = false
             for line in status.split(separator: "\n") {
@@ -169,7 +185,8 @@ enum Hostile {
 
     /// Box tmpfs mounts of this suite still mounted in the host's mount namespace.
     static func boxMounts() -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        let text: String
+        do { text = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) } catch { return [unreadable("/proc/self/mountinfo", error)] }
         let prefix = stateDirectory + "/"
         var found: [String] = []
         for line in text.split(separator: "\n") {
@@ -181,7 +198,7 @@ enum Hostile {
 
     /// Names in a host directory (for /dev/shm and /tmp before/after comparisons).
     static func names(in directory: String) -> Set<String> {
-        Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        do { return Set(try FileManager.default.contentsOfDirectory(atPath: directory)) } catch { return [unreadable(directory, error)] }
     }
 }
 

@@ -38,21 +38,30 @@ enum TestSupport {
     }
 
     /// Host processes whose command line contains `token`.
+    /// Fails closed: an unreadable /proc (or cmdline of a live process) is a finding.
     static func processes(containing token: String) -> [String] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        return entries.filter { pid in
-            guard pid.allSatisfy(\.isNumber), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: data, as: UTF8.self).contains(token)
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: "/proc") } catch { return [Hostile.unreadable("/proc", error)] }
+        return entries.compactMap { pid in
+            guard pid.allSatisfy(\.isNumber) else { return nil }
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+                return access("/proc/\(pid)", F_OK) == 0 ? Hostile.unreadable("/proc/\(pid)/cmdline") : nil
+            }
+            return String(decoding: data, as: UTF8.self).contains(token) ? pid : nil
         }
     }
 
     /// Processes on the host owned by this sandbox's uids: must be none while no run is live.
     static func strayBoxProcesses() -> [String] {
         let range = sandbox.uidRange
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: "/proc") } catch { return [Hostile.unreadable("/proc", error)] }
         var stray: [String] = []
         for pid in entries where pid.allSatisfy(\.isNumber) {
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { continue }
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+                if access("/proc/\(pid)", F_OK) == 0 { stray.append(Hostile.unreadable("/proc/\(pid)/status")) }
+                continue
+            }
             for line in status.split(separator: "\n") where line.hasPrefix("Uid:") {
                 let fields = line.split(separator: "\t")
                 if fields.count > 1, let uid = UInt32(fields[1]), range.contains(uid) { stray.append(pid) }
