@@ -3,18 +3,24 @@ import GradingServer
 import Testing
 
 /// The real `sandbox-fusion` client from PyPI and the Python integrations against a live server.
-/// Skipped, saying why, when the client cannot be installed (no network to PyPI).
+/// Skipped, saying why, when the client cannot be installed (no network to PyPI), except under
+/// CI (`CI=true`, set by `.ci/run`): there a missing client is a failure, not a skip.
 @Suite("Python clients (sandbox-fusion from PyPI, verl, TRL)", .serialized, .onServerThreads)
 struct PythonClientTests {
-    static let python: String? = {
+    /// The venv's python, or why there is none.
+    static let client: (python: String?, failure: String) = {
         let setup = TestEnv.repoRoot + "/integrations/tests/setup_venv.sh"
-        guard let (status, out) = try? run("/bin/sh", [setup], timeout: 150), status == 0 else {
-            print("skipping the Python client tests: the sandbox-fusion client could not be installed from PyPI into a venv (integrations/tests/setup_venv.sh failed)")
-            return nil
-        }
-        let path = out.trimmingCharacters(in: .whitespacesAndNewlines)
-        return path.isEmpty ? nil : path
+        let result = Result { try run("/bin/sh", [setup], timeout: 150) }
+        let path = (try? result.get()).map { $0.0 == 0 ? $0.1.trimmingCharacters(in: .whitespacesAndNewlines) : "" } ?? ""
+        guard path.isEmpty else { return (path, "") }
+        let why = "the sandbox-fusion client could not be installed from PyPI into a venv (integrations/tests/setup_venv.sh failed: "
+            + ((try? result.get()).map { "exit \($0.0): \($0.1.suffix(1500))" } ?? "\(result)") + ")"
+        print(requireClient ? "CI=true: the Python client tests FAIL: \(why)" : "skipping the Python client tests: \(why)")
+        return (nil, why)
     }()
+    static var python: String? { client.python }
+    /// Under CI a missing client fails the tests instead of skipping them.
+    static let requireClient = ProcessInfo.processInfo.environment["CI"] == "true"
 
     static func run(_ exe: String, _ args: [String], timeout: Double) throws -> (Int32, String) {
         let p = Process()
@@ -33,7 +39,7 @@ struct PythonClientTests {
     }
 
     static func check(_ backend: any ExecutionBackend, real: Bool) async throws {
-        let python = try #require(Self.python)
+        let python = try #require(Self.python, "CI=true requires the Python client: \(Self.client.failure)")
         let server = try await InProcessServer.start(TestEnv.config(backend) { $0.quiet = true }, executor: ServerThreads.shared)
         let script = TestEnv.repoRoot + "/integrations/tests/check_clients.py"
         let url = "http://127.0.0.1:\(server.port)"
@@ -45,11 +51,12 @@ struct PythonClientTests {
         #expect(out.contains("OK"), "\(out)")
     }
 
-    @Test(.enabled(if: python != nil)) func stubBackend() async throws {
+    @Test(.enabled(if: python != nil || requireClient)) func stubBackend() async throws {
         try await Self.check(StubBackend(), real: false)
     }
 
-    @Test(.enabled(if: python != nil && TestEnv.isRoot && TestEnv.sandboxBackend != nil)) func realSandbox() async throws {
-        try await Self.check(TestEnv.sandboxBackend!, real: true)
+    @Test(.enabled(if: (python != nil || requireClient) && TestEnv.isRoot && (TestEnv.sandboxBackend != nil || requireClient)))
+    func realSandbox() async throws {
+        try await Self.check(try #require(TestEnv.sandboxBackend, "CI=true requires the sandbox backend"), real: true)
     }
 }
