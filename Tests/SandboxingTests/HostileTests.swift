@@ -58,7 +58,7 @@ struct HostileTests {
             let r = try Hostile.run("fork_child_sleep.cpp", limits: Hostile.limits(cpu: 0.5, wall: 1))
             #expect(r.verdict == .timeLimitExceeded, Hostile.describe(r))
             #expect(r.timeLimitClock == .wall, Hostile.describe(r))
-            #expect(r.wallMilliseconds < 1800, Hostile.describe(r))
+            #expect(r.signal == SIGKILL && r.wallMilliseconds >= 1000 && r.wallMilliseconds < 3000, Hostile.describe(r))  // the supervisor's wall kill, not the pipe breaker 2 s after the limit (load only lengthens a run)
         }
     }
 
@@ -69,7 +69,7 @@ struct HostileTests {
             // exit) before run() returned, so its later writes never appear.
             #expect(r.verdict == .ok, Hostile.describe(r))
             #expect(r.stdoutText == "main done\n", Hostile.describe(r))
-            #expect(r.wallMilliseconds < 1000, Hostile.describe(r))
+            #expect(r.timeLimitClock == nil && r.exitCode == 0, Hostile.describe(r))  // ended when main did: not by the 5 s wall limit, nor the pipe breaker after it (a live daemon's LATE lines would show in stdout)
             // Give a surviving daemon time to show itself on the host (verify() looks too).
             usleep(300_000)
             #expect(Hostile.boxProcesses().isEmpty)
@@ -159,7 +159,7 @@ struct HostileTests {
                 #expect(r.timeLimitClock == .wall, Hostile.describe(r))
                 #expect(r.stdoutText == "answer\n", Hostile.describe(r))
                 #expect(r.cpuMilliseconds < 300, Hostile.describe(r))
-                #expect(r.wallMilliseconds < 1600, Hostile.describe(r))
+                #expect(r.signal == SIGKILL && r.wallMilliseconds >= 1000 && r.wallMilliseconds < 3000, Hostile.describe(r))  // the supervisor's wall kill, not the pipe breaker 2 s after the limit
             }
         }
     }
@@ -170,7 +170,7 @@ struct HostileTests {
             #expect(r.verdict == .timeLimitExceeded, Hostile.describe(r))
             #expect(r.timeLimitClock == .cpu, Hostile.describe(r))
             #expect(r.signal == SIGKILL, Hostile.describe(r))
-            #expect(r.cpuMilliseconds < 1000, Hostile.describe(r))
+            #expect(r.cpuMilliseconds < 2000, Hostile.describe(r))  // the supervisor's kill, not RLIMIT_CPU's (SIGKILL at 3 s of CPU): box CPU, which load does not move
         }
     }
 
@@ -192,7 +192,7 @@ struct HostileTests {
             #expect(r.verdict == .timeLimitExceeded, Hostile.describe(r))
             #expect(r.timeLimitClock == .wall, Hostile.describe(r))
             #expect(r.cpuMilliseconds < 300, Hostile.describe(r))
-            #expect(r.wallMilliseconds >= 1000 && r.wallMilliseconds < 1600, Hostile.describe(r))
+            #expect(r.signal == SIGKILL && r.wallMilliseconds >= 1000 && r.wallMilliseconds < 3000, Hostile.describe(r))  // killed by the supervisor at the limit, not by the pipe breaker 2 s after it
             #expect(r.stdoutText == "answer\n")
         }
     }
@@ -310,7 +310,7 @@ struct HostileTests {
             #expect(r.verdict == .outputLimitExceeded, Hostile.describe(r))
             #expect(r.stdout.count == 1 << 20)
             #expect(r.outputTruncated)
-            #expect(r.wallMilliseconds < 1500, Hostile.describe(r))
+            #expect(r.timeLimitClock == nil && r.cpuMilliseconds < 1000, Hostile.describe(r))  // ended by the cap, before the 1 s CPU limit (box CPU, not wall)
             let yes = try Hostile.sandbox.run(command: ["/usr/bin/yes"], limits: Hostile.limits(stdout: 1 << 20))
             #expect(yes.verdict == .outputLimitExceeded, Hostile.describe(yes))
             #expect(yes.stdout.count == 1 << 20)
@@ -324,7 +324,7 @@ struct HostileTests {
             #expect(r.verdict == .outputLimitExceeded, Hostile.describe(r))
             #expect(r.stdoutText == "quiet\n")
             #expect(r.stderr.count == 64 << 10)
-            #expect(r.wallMilliseconds < 1500, Hostile.describe(r))
+            #expect(r.timeLimitClock == nil && r.cpuMilliseconds < 1000, Hostile.describe(r))  // ended by the cap, before the 1 s CPU limit (box CPU, not wall)
         }
     }
 
@@ -334,7 +334,7 @@ struct HostileTests {
             #expect(r.verdict == .outputLimitExceeded, Hostile.describe(r))
             #expect(r.stdout.count == 1 << 20)
             #expect(r.stderr.count == 64 << 10)
-            #expect(r.wallMilliseconds < 1500, Hostile.describe(r))
+            #expect(r.timeLimitClock == nil && r.cpuMilliseconds < 1000, Hostile.describe(r))  // ended by the cap, before the 1 s CPU limit (box CPU, not wall)
         }
     }
 
@@ -499,7 +499,7 @@ struct HostileTests {
             #expect(r.verdict == .ok, Hostile.describe(r))
             #expect(r.stdoutText == "planted \(mode)\n", Hostile.describe(r))
             #expect(collected == nil, "collected \(collected?.count ?? 0) bytes: \(String(decoding: (collected ?? []).prefix(80), as: UTF8.self))")
-            #expect(Date().timeIntervalSince(started) < 2, "the host blocked reading the result")
+            #expect(Date().timeIntervalSince(started) - r.wallMilliseconds / 1000 < 10, "the host blocked reading the result")  // the host's own part only; a read that blocks for good hangs the test instead
         }
     }
 
@@ -612,7 +612,7 @@ struct HostileTests {
     /// Each run writes the compiled binary into its box and executes it there, while the other
     /// threads spawn boxes of their own. A child cloned while a binary was open for writing
     /// would make that exec fail with ETXTBSY, a sandbox error (see SpawnFence); none may.
-    /// (Without the fence about one run in 4000 failed here.)
+    /// (Without the fence about one run in 4000 failed here, so this passed 37% of the time without it: SpawnFenceTests decides.)
     @Test func compiledBinariesRunWhileOtherBoxesSpawn() throws {
         try withHostWatch { _ in
             let program = try Hostile.sandbox.prepare(source: "int main() { return 0; }\n", profile: Hostile.cpp)
