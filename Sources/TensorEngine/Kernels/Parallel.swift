@@ -1,11 +1,32 @@
 import COpenBLAS
 import Dispatch
 import Foundation
+import Synchronization
 
 // MARK: - Parallel loops over independent work
 
-/// Worker threads for the kernels' own loops: one per core the process may use.
-let kernelWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// Worker threads for the kernels' own loops: one per core the process may use, unless
+/// ``EngineThreads/limit(to:)`` gave fewer.
+var kernelWorkers: Int { EngineThreads.budget.load(ordering: .relaxed) }
+
+/// How many cores the engine's kernels use (its own loops and OpenBLAS).
+///
+/// Two models working at once (the trainer's sampler and learner, pipelined) must each stay on
+/// their share: with a budget of 1 every kernel runs on its calling thread and OpenBLAS is
+/// single-threaded, so neither changes OpenBLAS's process-global thread count under the other.
+public enum EngineThreads {
+    static let budget = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// Cores the engine may use now.
+    public static var current: Int { budget.load(ordering: .relaxed) }
+
+    /// Sets the engine's cores (at least 1) for kernels started from now on.
+    public static func limit(to cores: Int) {
+        let n = max(1, cores)
+        budget.store(n, ordering: .relaxed)
+        openblas_set_num_threads(Int32(n))
+    }
+}
 
 /// Runs `body` over `0..<count` split into one contiguous chunk per core.
 ///

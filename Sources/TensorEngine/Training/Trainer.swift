@@ -23,6 +23,7 @@ public final class Trainer: @unchecked Sendable {
 
     private var batch: TrainingBatch?
     private var lse: [Float] = []  // (B, T), from the last logProbs call
+    private var temperature: Float = 1  // of the last logProbs call
 
     /// Creates a trainer around a model.
     public init(model: Qwen2Model, hyperparameters: AdamW.Hyperparameters = AdamW.Hyperparameters()) {
@@ -31,11 +32,20 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// Runs the forward pass and returns the log-probability of each target token.
-    /// - Parameter batch: the padded batch.
+    /// - Parameters:
+    ///   - batch: the padded batch.
+    ///   - temperature: the distribution is softmax(logits / temperature), as the sampler draws at that
+    ///     temperature (verl computes the policy's log-probs the same way).
     /// - Returns: `(B, T)` log-probabilities, 0 where `mask` is 0.
-    public func logProbs(_ batch: TrainingBatch) -> [Float] {
+    public func logProbs(_ batch: TrainingBatch, temperature: Float = 1) -> [Float] {
         let logits = model.forward(tokens: batch.tokens, B: batch.B, T: batch.T)  // (B, T, V)
         let N = batch.B * batch.T
+        self.temperature = temperature
+        if temperature != 1 {
+            // Scaled in place: backward then differentiates the scaled logits and applies 1/T.
+            let count = N * model.config.vocabSize
+            for i in 0..<count { logits.data[i] /= temperature }
+        }
         var logprobs = [Float](repeating: 0, count: N)  // (B, T)
         lse = [Float](repeating: 0, count: N)
         model.backend.logSoftmaxGatherForward(
@@ -60,6 +70,9 @@ public final class Trainer: @unchecked Sendable {
         model.backend.logSoftmaxGatherBackward(
             dlogits: dlogits.data, dlogprobs: logProbGradients, logits: logits.data, lse: lse,
             targets: batch.targets, mask: batch.mask, N: N, V: V)
+        if temperature != 1 {
+            for i in 0..<(N * V) { dlogits.data[i] /= temperature }
+        }
         model.backward(dlogits: dlogits.data)
     }
 

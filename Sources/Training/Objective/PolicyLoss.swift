@@ -8,8 +8,10 @@ public enum LossAggregation: String, Codable, Sendable, CaseIterable {
     case seqMeanTokenSum = "seq-mean-token-sum"
     /// Mean over sequences of each sequence's token mean.
     case seqMeanTokenMean = "seq-mean-token-mean"
-    /// Mean over sequences of each sequence's token sum, divided by a constant (the response budget).
+    /// Mean over sequences of each sequence's token sum, divided by a constant (verl: the padded length).
     case seqMeanTokenSumNorm = "seq-mean-token-sum-norm"
+    /// Masked sum over the mini-batch.
+    case tokenSum = "token-sum"
 }
 
 /// The clipped policy-gradient objective of GRPO+ (verl's `compute_policy_loss_vanilla` semantics).
@@ -31,6 +33,16 @@ public struct PolicyLossSettings: Codable, Sendable, Equatable {
         self.dualClip = dualClip
         self.aggregation = aggregation
         self.aggregationNorm = aggregationNorm
+    }
+
+    /// Missing keys keep their defaults, so a recipe names only what it changes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clipLow = try c.decodeIfPresent(Double.self, forKey: .clipLow) ?? 0.2
+        clipHigh = try c.decodeIfPresent(Double.self, forKey: .clipHigh) ?? 0.28
+        dualClip = try c.decodeIfPresent(Double.self, forKey: .dualClip)
+        aggregation = try c.decodeIfPresent(LossAggregation.self, forKey: .aggregation) ?? .tokenMean
+        aggregationNorm = try c.decodeIfPresent(Double.self, forKey: .aggregationNorm)
     }
 }
 
@@ -115,6 +127,7 @@ public enum PolicyLoss {
             case .seqMeanTokenSum: 1 / sequences
             case .seqMeanTokenMean: 1 / (sequences * lengths[b])
             case .seqMeanTokenSumNorm: 1 / (sequences * (settings.aggregationNorm ?? Double(T)))
+            case .tokenSum: 1
             }
             for t in 0..<T where mask[b * T + t] != 0 { weights[b * T + t] = w }
         }

@@ -1,0 +1,131 @@
+import Foundation
+import TensorEngine
+
+/// What one learner step did (logged per step).
+public struct LearnerMetrics: Sendable, Codable {
+    public var loss = 0.0
+    public var clipFraction = 0.0
+    public var lowerClipFraction = 0.0
+    public var ppoKL = 0.0
+    public var gradientNorm = 0.0
+    /// Mean |sampler log-prob − recomputed old log-prob| over the tokens, when both exist (sync mode).
+    public var logprobMismatch: Double?
+    public var updates = 0
+    public var samplesUsed = 0
+    public var groupsSkipped = 0
+    public var policyVersions: [Int] = []
+}
+
+/// GRPO+ on a `Trainer`: advantages per group, overlong filtering, the clipped token loss over
+/// mini-batches (one epoch), AdamW with gradient clipping.
+public final class GRPOLearner: @unchecked Sendable {
+    // @unchecked: one thread runs `update` at a time (the run's learner thread).
+    public let trainer: Trainer
+    public let recipe: TrainingRecipe
+    /// Bumped by every `update`: the version of the weights the learner now holds.
+    public private(set) var version: Int
+
+    public init(trainer: Trainer, recipe: TrainingRecipe, version: Int = 0) {
+        self.trainer = trainer
+        self.recipe = recipe
+        self.version = version
+        trainer.maxGradientNorm = Float(recipe.maxGradientNorm)
+    }
+
+    /// One step on `batch`.
+    /// - Parameter useSamplerLogprobs: one-off mode (verl-pipe): the sampler's log-probs are old_logp.
+    ///   Otherwise they are recomputed with the learner's weights before the first update (verl).
+    /// - Throws: ``TrainingError/staleSample(_:)`` for a sample more than one version behind.
+    public func update(_ batch: RolloutBatch, useSamplerLogprobs: Bool) throws -> LearnerMetrics {
+        var metrics = LearnerMetrics()
+        for group in batch.groups {
+            for s in group.samples where s.policyVersion < version - 1 {
+                throw TrainingError.staleSample(
+                    "a sample of policy version \(s.policyVersion) reached the learner at version \(version); at most one version behind is allowed")
+            }
+        }
+        let usable = batch.groups.filter { $0.gradingError == nil }
+        metrics.groupsSkipped = batch.groups.count - usable.count
+        metrics.policyVersions = Array(Set(batch.groups.flatMap { $0.samples.map(\.policyVersion) })).sorted()
+        let samples = usable.flatMap(\.samples)
+        guard !samples.isEmpty else { return metrics }
+        let rewards = samples.map { $0.reward ?? 0 }  // every reward here is real: failed groups left above
+        var advantages = GroupAdvantages.compute(
+            rewards: rewards, groups: samples.map(\.problem), normalizeByStd: recipe.normalizeAdvantageByStd)
+        if recipe.overlongFiltering {
+            advantages = GroupAdvantages.filterOverlong(advantages, rewards: rewards, truncated: samples.map(\.truncated))
+        }
+        // Mini-batches of whole groups, in batch order.
+        let perMiniBatch = recipe.promptsPerMiniBatch * recipe.groupSize
+        let chunks = stride(from: 0, to: samples.count, by: perMiniBatch).map { $0..<min($0 + perMiniBatch, samples.count) }
+        let temperature = Float(recipe.temperature)
+        // old_logp for every mini-batch, before any update (sync), or the sampler's (one-off).
+        var old: [[Float]] = []
+        var mismatch = 0.0, mismatchTokens = 0.0
+        for chunk in chunks {
+            let (tb, positions) = Self.batch(Array(samples[chunk]))
+            let sampler = Self.scatter(samples[chunk].map(\.logprobs), positions: positions, count: tb.B * tb.T)
+            if useSamplerLogprobs {
+                old.append(sampler)
+            } else {
+                let recomputed = trainer.logProbs(tb, temperature: temperature)
+                for i in 0..<recomputed.count where tb.mask[i] != 0 {
+                    mismatch += abs(Double(recomputed[i]) - Double(sampler[i]))
+                    mismatchTokens += 1
+                }
+                old.append(recomputed)
+            }
+        }
+        if mismatchTokens > 0 { metrics.logprobMismatch = mismatch / mismatchTokens }
+        var normSum = 0.0
+        for (k, chunk) in chunks.enumerated() {
+            let (tb, _) = Self.batch(Array(samples[chunk]))
+            let logp = trainer.logProbs(tb, temperature: temperature)
+            let (m, dlogp) = PolicyLoss.forwardBackward(
+                logp: logp, oldLogp: old[k], advantages: Array(advantages[chunk]), mask: tb.mask, B: tb.B, T: tb.T,
+                settings: recipe.loss)
+            trainer.backward(logProbGradients: dlogp)
+            normSum += Double(trainer.step(learningRate: Float(recipe.learningRate)))
+            metrics.loss += m.loss / Double(chunks.count)
+            metrics.clipFraction += m.clipFraction / Double(chunks.count)
+            metrics.lowerClipFraction += m.lowerClipFraction / Double(chunks.count)
+            metrics.ppoKL += m.ppoKL / Double(chunks.count)
+            metrics.updates += 1
+        }
+        metrics.gradientNorm = normSum / Double(chunks.count)
+        metrics.samplesUsed = samples.count
+        version += 1
+        return metrics
+    }
+
+    /// The padded batch of prompt + response sequences: input `s[0..<L-1]`, target `s[1..<L]`,
+    /// mask 1 on the targets that are response tokens.
+    /// - Returns: the batch and, per sample, the flat `(B, T)` index of its first response target.
+    static func batch(_ samples: [Rollout]) -> (TrainingBatch, [Int]) {
+        let T = samples.map { $0.promptTokens.count + $0.responseTokens.count - 1 }.max() ?? 1
+        let B = samples.count
+        var tokens = [Int32](repeating: 0, count: B * T)   // (B, T)
+        var targets = [Int32](repeating: 0, count: B * T)  // (B, T)
+        var mask = [Float](repeating: 0, count: B * T)     // (B, T)
+        var starts: [Int] = []
+        for (b, s) in samples.enumerated() {
+            let sequence = s.promptTokens + s.responseTokens
+            for t in 0..<(sequence.count - 1) {
+                tokens[b * T + t] = sequence[t]
+                targets[b * T + t] = sequence[t + 1]
+                if t + 1 >= s.promptTokens.count { mask[b * T + t] = 1 }
+            }
+            starts.append(b * T + s.promptTokens.count - 1)
+        }
+        return (TrainingBatch(B: B, T: T, tokens: tokens, targets: targets, mask: mask), starts)
+    }
+
+    /// Places per-sample response values at their `(B, T)` positions.
+    static func scatter(_ values: [[Float]], positions: [Int], count: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        for (b, row) in values.enumerated() {
+            for (t, v) in row.enumerated() { out[positions[b] + t] = v }
+        }
+        return out
+    }
+}
