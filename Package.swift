@@ -65,7 +65,8 @@ let package = Package(
         // MARK: - Trainer
         // GRPO+ on the TensorEngine, rewarded by the Rewards grader (never the server or the CLI).
         .target(name: "Training", dependencies: ["TensorEngine", "Rewards"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorEngine", "Rewards"], swiftSettings: swiftSettings),
+        // The tests grade in the real sandbox, so they build one (the target itself never does).
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TensorEngine", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
 
         // MARK: - CLI
         .executableTarget(
@@ -76,6 +77,7 @@ let package = Package(
                 "Curation",
                 "GradingServer",
                 "TensorEngine",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
