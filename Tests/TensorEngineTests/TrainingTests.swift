@@ -56,7 +56,9 @@ struct TrainingTests {
         #expect(throws: EngineError.self) { try TrainingBatch.packing([[1]], padToken: 0) }
     }
 
-    @Test func policyGradientBackwardMatchesFiniteDifferences() throws {
+    /// At temperature 1 and at a sampling temperature (the policy is softmax(logits / T), as the sampler draws).
+    @Test(arguments: [Float(1), 0.6])
+    func policyGradientBackwardMatchesFiniteDifferences(temperature: Float) throws {
         // The whole model end to end: L = Σ w·logprob over unmasked positions, checked on sampled parameters of
         // every kind (tolerance 2e-3 absolute + 2e-2 relative, eps 1e-2; loss summed in Double).
         let model = try Qwen2Model(config: tinyConfig(vocab: 24, tied: true))
@@ -65,7 +67,7 @@ struct TrainingTests {
         let batch = try TrainingBatch.packing([[1, 5, 9, 2, 7], [3, 4, 8]], padToken: 0, lossStart: [2, 1])
         let weights = randomValues(batch.B * batch.T, seed: 11)
         func loss() -> Double {
-            let lp = trainer.logProbs(batch)
+            let lp = trainer.logProbs(batch, temperature: temperature)
             return zip(lp, weights).reduce(0) { $0 + Double($1.0) * Double($1.1) }
         }
         _ = loss()

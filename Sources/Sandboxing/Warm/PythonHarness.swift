@@ -46,7 +46,8 @@ class Capture:
     later child finds it in the harness's heap."""
     def __init__(self, cap):
         self.cap, self.len = cap, 0
-        self.map = mmap.mmap(-1, max(cap, 1))
+        # Private: a shared anonymous mapping would be memory a child could write.
+        self.map = mmap.mmap(-1, max(cap, 1), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     def take(self, fd):
         room = self.cap - self.len
         if room <= 0:
@@ -232,7 +233,6 @@ def run_test(index, test, code, preamble, limits, collect, group):
     os.lseek(stdin_fd, 0, 0)
     pipes = {name: os.pipe() for name in caps if caps[name] or name != "result"}
     go_r, go_w = os.pipe()
-    captures = {name: Capture(caps[name]) for name in pipes}
     group.begin()
     start = time.monotonic()
     pid = os.fork()
@@ -246,6 +246,8 @@ def run_test(index, test, code, preamble, limits, collect, group):
     group.join(pid)
     os.write(go_w, b"g")
     os.close(go_w)
+    # Made after the fork, so no child ever has the harness's buffers mapped.
+    captures = {name: Capture(caps[name]) for name in pipes}
     readers = {pipes[name][0]: name for name in pipes}
     # The child's exit wakes the select at once through its pidfd; the timeout only paces the
     # CPU and wall checks.
