@@ -303,9 +303,10 @@ struct HostileTests {
 
     // MARK: - Output and files
 
+    /// The host's memory bound is checked on the real binary (`OutputFloodMemoryTests`): this
+    /// process hosts every suite at once, so its own resident set measures nothing.
     @Test func stdoutFloodIsOutputLimitWithBoundedHostMemory() throws {
         try withHostWatch { _ in
-            let before = ProcessMemory.residentBytes
             let r = try Hostile.run("stdout_flood.py", limits: Hostile.limits(stdout: 1 << 20))
             #expect(r.verdict == .outputLimitExceeded, Hostile.describe(r))
             #expect(r.stdout.count == 1 << 20)
@@ -314,7 +315,6 @@ struct HostileTests {
             let yes = try Hostile.sandbox.run(command: ["/usr/bin/yes"], limits: Hostile.limits(stdout: 1 << 20))
             #expect(yes.verdict == .outputLimitExceeded, Hostile.describe(yes))
             #expect(yes.stdout.count == 1 << 20)
-            #expect(ProcessMemory.residentBytes - before < 32 << 20)
         }
     }
 
