@@ -86,8 +86,9 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
         // Black-box: runs the built `assay` binary (so it must be built first); GradingServer only
-        // for its loopback HTTP client and JSONValue (via Rewards), to talk to `assay serve`.
-        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
+        // for its loopback HTTP client and JSONValue (via Rewards), to talk to `assay serve`;
+        // Training for the trainer's own remote-grading client.
+        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards", "Sandboxing", "Training"], swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
         .testTarget(name: "CurationTests", dependencies: ["Curation", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(

@@ -37,6 +37,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps of this invocation (then resume later).")
     var stopAfter: Int?
 
+    @Option(name: .customLong("grader-url"), help: "Grade on a remote `assay serve` (POST /v1/grade, problems by id: start it with --data naming the recipe's data files) instead of in process.")
+    var graderURL: String?
+
+    @Option(name: .customLong("grader-token-file"), help: "File whose first line is the remote server's bearer token.")
+    var graderTokenFile: String?
+
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func validate() throws {
@@ -51,16 +57,26 @@ struct TrainCommand: ParsableCommand {
         if let steps { recipe.steps = steps }
         if let pipeline { recipe.pipeline = PipelineMode(rawValue: pipeline)! }
         if let executor { recipe.executor = executor }
-        let sandbox = try sandboxOptions.makeSandbox()
-        let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-        let cold = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
-        let submissionExecutor: any SubmissionExecutor = recipe.executor == "cold" ? cold : WarmPythonExecutor(cold: cold)
-        var options = GraderOptions()
-        options.maxTests = recipe.graderMaxTests
-        options.timeLimitSeconds = recipe.graderTimeLimit
-        options.defaultMemoryLimitMiB = recipe.graderMemoryMiB
-        let run = try TrainingRun(recipe: recipe, directory: RunDirectory(path: runDirectory),
-                                  grader: Grader(executor: submissionExecutor, options: options), resume: resume)
+        let grader: any RewardSource
+        if let graderURL {
+            guard let url = URL(string: graderURL), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--grader-url must be an http(s) URL such as http://127.0.0.1:8080, got '\(graderURL)'")
+            }
+            let token = try graderTokenFile.map { try readText($0, what: "token file").split(separator: "\n").first.map(String.init) ?? "" }
+            grader = RemoteGrader(url: url, token: token, maxTests: recipe.graderMaxTests, timeLimit: recipe.graderTimeLimit,
+                                  memoryMiB: recipe.graderMemoryMiB)
+        } else {
+            let sandbox = try sandboxOptions.makeSandbox()
+            let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
+            let cold = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
+            let submissionExecutor: any SubmissionExecutor = recipe.executor == "cold" ? cold : WarmPythonExecutor(cold: cold)
+            var options = GraderOptions()
+            options.maxTests = recipe.graderMaxTests
+            options.timeLimitSeconds = recipe.graderTimeLimit
+            options.defaultMemoryLimitMiB = recipe.graderMemoryMiB
+            grader = Grader(executor: submissionExecutor, options: options)
+        }
+        let run = try TrainingRun(recipe: recipe, directory: RunDirectory(path: runDirectory), grader: grader, resume: resume)
         let live = isatty(STDERR_FILENO) == 1
         let started = Date()
         var done = 0

@@ -14,10 +14,10 @@ public final class RolloutWorker: @unchecked Sendable {
     public let policy: Qwen2Model
     public private(set) var version = 0
     let prompts: PromptBuilder
-    let grader: Grader
+    let grader: any RewardSource
     let graderJobs: Int
 
-    public init(policy: Qwen2Model, prompts: PromptBuilder, grader: Grader, graderJobs: Int) {
+    public init(policy: Qwen2Model, prompts: PromptBuilder, grader: any RewardSource, graderJobs: Int) {
         self.policy = policy
         self.prompts = prompts
         self.grader = grader
@@ -62,11 +62,11 @@ public final class RolloutWorker: @unchecked Sendable {
             queue.async { [grader] in
                 defer { slots.signal(); grading.leave() }
                 var group = RolloutGroup(problem: index, samples: samples)
-                for i in group.samples.indices {
-                    let result = grader.grade(problem: problem, response: group.samples[i].text)
+                let results = grader.grade(problem: problem, responses: samples.map(\.text))
+                for (i, result) in results.enumerated() {
                     group.samples[i].reason = result.error.map { "error: \($0)" } ?? result.reason
                     if let reward = result.reward {
-                        group.samples[i].reward = Double(reward)
+                        group.samples[i].reward = reward
                     } else {
                         group.gradingError = group.gradingError ?? (result.error ?? "no reward")
                     }

@@ -31,8 +31,9 @@ public final class TrainingRun {
     public var report: (StepReport) -> Void = { _ in }
 
     /// Opens a new run, or the newest checkpoint of an existing one with `resume`.
-    /// - Parameter grader: grades every sample (the executor is the caller's: the sandbox, warm or cold).
-    public init(recipe: TrainingRecipe, directory: RunDirectory, grader: Grader, resume: Bool) throws {
+    /// - Parameter grader: grades every sample: a `Grader` over the caller's sandbox executor (warm
+    ///   or cold), or a `RemoteGrader` (`assay serve`).
+    public init(recipe: TrainingRecipe, directory: RunDirectory, grader: any RewardSource, resume: Bool) throws {
         self.recipe = recipe
         self.directory = directory
         problems = try Self.load(recipe.data, format: recipe.dataFormat, what: "data")
