@@ -63,8 +63,13 @@ struct LearnerTests {
         let group = RolloutGroup(problem: 0, samples: [Self.sample(problem: 0, reward: 1), truncated])
         let (batch, _) = GRPOLearner.batch(group.samples)
         #expect(batch.maskedCount == 9, "all 9 response tokens count")
-        var advantages = GroupAdvantages.compute(rewards: [1, 0], groups: [0, 0])
-        advantages = GroupAdvantages.filterOverlong(advantages, rewards: [1, 0], truncated: [false, true])
-        #expect(advantages[1] == 0 && advantages[0] > 0)
+        let learner = try Self.learner()
+        let advantages = GRPOLearner.advantages(group.samples, recipe: learner.recipe)
+        #expect(advantages[1] == 0 && advantages[0] > 0, "\(advantages)")
+        // A truncated sample that passed keeps its advantage.
+        var passed = truncated
+        passed.reward = 1
+        let kept = GRPOLearner.advantages([passed, Self.sample(problem: 0, reward: 0)], recipe: learner.recipe)
+        #expect(kept[0] > 0, "\(kept)")
     }
 }

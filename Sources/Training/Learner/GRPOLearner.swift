@@ -49,12 +49,7 @@ public final class GRPOLearner: @unchecked Sendable {
         metrics.policyVersions = Array(Set(batch.groups.flatMap { $0.samples.map(\.policyVersion) })).sorted()
         let samples = usable.flatMap(\.samples)
         guard !samples.isEmpty else { return metrics }
-        let rewards = samples.map { $0.reward ?? 0 }  // every reward here is real: failed groups left above
-        var advantages = GroupAdvantages.compute(
-            rewards: rewards, groups: samples.map(\.problem), normalizeByStd: recipe.normalizeAdvantageByStd)
-        if recipe.overlongFiltering {
-            advantages = GroupAdvantages.filterOverlong(advantages, rewards: rewards, truncated: samples.map(\.truncated))
-        }
+        let advantages = Self.advantages(samples, recipe: recipe)
         // Mini-batches of whole groups, in batch order.
         let perMiniBatch = recipe.promptsPerMiniBatch * recipe.groupSize
         let chunks = stride(from: 0, to: samples.count, by: perMiniBatch).map { $0..<min($0 + perMiniBatch, samples.count) }
@@ -96,6 +91,16 @@ public final class GRPOLearner: @unchecked Sendable {
         metrics.samplesUsed = samples.count
         version += 1
         return metrics
+    }
+
+    /// Each sample's advantage within its group, overlong-filtered when the recipe says so.
+    /// Every sample here was graded (failed groups never reach this point).
+    static func advantages(_ samples: [Rollout], recipe: TrainingRecipe) -> [Double] {
+        let rewards = samples.map { $0.reward! }
+        let advantages = GroupAdvantages.compute(
+            rewards: rewards, groups: samples.map(\.problem), normalizeByStd: recipe.normalizeAdvantageByStd)
+        guard recipe.overlongFiltering else { return advantages }
+        return GroupAdvantages.filterOverlong(advantages, rewards: rewards, truncated: samples.map(\.truncated))
     }
 
     /// The padded batch of prompt + response sequences: input `s[0..<L-1]`, target `s[1..<L]`,
