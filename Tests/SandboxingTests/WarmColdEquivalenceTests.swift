@@ -37,9 +37,11 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { stdin.isEmpty ? program : "\(program) \(stdin)" }
 }
 
+extension HostileTests {
 /// Warm ≡ cold: the hostile programs, and each way a test could make the warm path more
-/// lenient than a cold run or reach a later test, through both executors.
-@Suite(.serialized, .enabled(if: Hostile.isRoot, "the sandbox needs root"))
+/// lenient than a cold run or reach a later test, through both executors. Nested in the
+/// hostile suite: it shares that suite's sandbox and host checks, so it must never run beside it.
+@Suite(.serialized)
 struct WarmColdEquivalenceTests {
     static let hostile: [HostileCase] = [
         HostileCase(program: "fork_bomb.py", limits: Hostile.limits(processes: 32), verdict: .runtimeError),
@@ -277,4 +279,5 @@ struct WarmColdEquivalenceTests {
             #expect(r.allSatisfy { $0.stdoutText.hasSuffix("\"x\"}\nok\n") })
         }
     }
+}
 }
