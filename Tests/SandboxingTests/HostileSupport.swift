@@ -158,7 +158,7 @@ enum Hostile {
     }
 
     /// Host processes whose real, effective or saved uid is one of this suite's box uids.
-    static func boxProcesses(excluding excluded: Set<Int32> = []) -> [String] {
+    static func boxProcesses(excluding excluded: Set<Int32> = [], of sandbox: Sandbox = Hostile.sandbox) -> [String] {
         let entries: [String]
         do { entries = try FileManager.default.contentsOfDirectory(atPath: "/proc") } catch { return [unreadable("/proc", error)] }
         var found: [String] = []
@@ -184,7 +184,7 @@ enum Hostile {
     }
 
     /// Box tmpfs mounts of this suite still mounted in the host's mount namespace.
-    static func boxMounts() -> [String] {
+    static func boxMounts(under stateDirectory: String = Hostile.stateDirectory) -> [String] {
         let text: String
         do { text = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) } catch { return [unreadable("/proc/self/mountinfo", error)] }
         let prefix = stateDirectory + "/"
@@ -216,8 +216,13 @@ final class HostWatch {
     private let tcpFD: Int32
     private let unixFD: Int32
     private let sentinelDirectory: String
+    /// The sandbox whose boxes must all be gone (its uids, its state directory).
+    private let sandbox: Sandbox
+    private let stateDirectory: String
 
-    init() throws {
+    init(sandbox: Sandbox = Hostile.sandbox, stateDirectory: String = Hostile.stateDirectory) throws {
+        self.sandbox = sandbox
+        self.stateDirectory = stateDirectory
         secret = "assay-hostile-secret-\(UInt64.random(in: 0...UInt64.max))"
         let tag = "assay-hostile-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         sentinelDirectory = "/root/\(tag)"
@@ -287,9 +292,9 @@ final class HostWatch {
 
     /// Records a failure for anything a box left behind or reached on the host.
     func verify(sourceLocation: SourceLocation = #_sourceLocation) {
-        let stray = Hostile.boxProcesses()
+        let stray = Hostile.boxProcesses(of: sandbox)
         #expect(stray.isEmpty, "processes of box uids outlived their run: \(stray)", sourceLocation: sourceLocation)
-        let mounts = Hostile.boxMounts()
+        let mounts = Hostile.boxMounts(under: stateDirectory)
         #expect(mounts.isEmpty, "box tmpfs still mounted: \(mounts)", sourceLocation: sourceLocation)
         for path in sentinels {
             let now = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
@@ -314,8 +319,9 @@ final class HostWatch {
 }
 
 /// Runs `body` with a fresh host watch and verifies the host afterwards.
-func withHostWatch(sourceLocation: SourceLocation = #_sourceLocation, _ body: (HostWatch) throws -> Void) throws {
-    let watch = try HostWatch()
+func withHostWatch(sandbox: Sandbox = Hostile.sandbox, stateDirectory: String = Hostile.stateDirectory,
+                   sourceLocation: SourceLocation = #_sourceLocation, _ body: (HostWatch) throws -> Void) throws {
+    let watch = try HostWatch(sandbox: sandbox, stateDirectory: stateDirectory)
     try body(watch)
     watch.verify(sourceLocation: sourceLocation)
 }

@@ -14,10 +14,10 @@ enum PythonExecutor: String, CaseIterable, Sendable, CustomTestStringConvertible
         switch self {
         case .cold:
             return try inputs.map { input in
-                try Hostile.sandbox.run(source: source, profile: Hostile.python, stdin: Array(input.utf8), limits: limits)
+                try Equivalence.sandbox.run(source: source, profile: Hostile.python, stdin: Array(input.utf8), limits: limits)
             }
         case .warm:
-            return try Hostile.sandbox.runWarmPython(
+            return try Equivalence.sandbox.runWarmPython(
                 source: source, preamble: "", tests: inputs.map { WarmTest(stdin: Array($0.utf8)) }, limits: limits,
                 profile: Hostile.python, stopAtFirstFailure: false
             ).map(\.run)
@@ -37,11 +37,26 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { stdin.isEmpty ? program : "\(program) \(stdin)" }
 }
 
-extension HostileTests {
+/// The equivalence suite's own sandbox (uids and state directory no other suite uses), so its
+/// host checks and the hostile suite's never see each other's boxes while both run.
+enum Equivalence {
+    static let stateDirectory = "/run/assay-equivalence"
+    static let sandbox: Sandbox = {
+        do { return try Sandbox(configuration: .init(stateDirectory: stateDirectory, uidBase: 2_950_000)) } catch {
+            fatalError("cannot create the sandbox for the equivalence suite: \(error)")
+        }
+    }()
+}
+
+/// Runs `body` and checks the host for anything the equivalence suite's boxes left.
+func withEquivalenceHostWatch(sourceLocation: SourceLocation = #_sourceLocation, _ body: (HostWatch) throws -> Void) throws {
+    try withHostWatch(sandbox: Equivalence.sandbox, stateDirectory: Equivalence.stateDirectory,
+                      sourceLocation: sourceLocation, body)
+}
+
 /// Warm ≡ cold: the hostile programs, and each way a test could make the warm path more
-/// lenient than a cold run or reach a later test, through both executors. Nested in the
-/// hostile suite: it shares that suite's sandbox and host checks, so it must never run beside it.
-@Suite(.serialized)
+/// lenient than a cold run or reach a later test, through both executors.
+@Suite(.serialized, .enabled(if: Hostile.isRoot, "the sandbox needs root"))
 struct WarmColdEquivalenceTests {
     static let hostile: [HostileCase] = [
         HostileCase(program: "fork_bomb.py", limits: Hostile.limits(processes: 32), verdict: .runtimeError),
@@ -73,7 +88,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: hostile)
     func hostileProgramsGetTheSameVerdictOnBothExecutors(_ c: HostileCase) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             let source = try Hostile.program(c.program)
             var outputs: [String] = []
             for executor in PythonExecutor.allCases {
@@ -90,7 +105,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func touchingMoreThanTheMemoryLimitIsMemoryLimit(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // 120 MiB written under a 64 MiB limit: the warm harness's own headroom must not
             // lend the test any of it.
             let r = try executor.run("b = b'x' * (120 << 20)\nprint(len(b))", inputs: [""],
@@ -101,7 +116,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func anUnreapedChildsCPUCountsTowardsTheLimit(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // SIGCHLD ignored: the kernel reaps the child itself, so its CPU never reaches the
             // parent's rusage. The parent waits for it (wait() blocks until it is gone), so the
             // child's 1.6 s happen whatever the load; the wall limit is far away.
@@ -127,7 +142,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func killingItselfIsARuntimeErrorNotMemoryLimit(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             let r = try executor.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", inputs: [""],
                                      limits: Hostile.limits())
             #expect(r.map(\.verdict) == [.runtimeError], "\(r.map { Hostile.describe($0) })")
@@ -137,7 +152,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func aTestsProcessesCountAgainstItsOwnPidsLimit(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // 12 processes in all under a limit of 8: the ninth fork fails, as in a cold box.
             let source = """
                 import os, time
@@ -163,7 +178,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func filesLeftUnderReadOnlyDirectoriesAreGoneForTheNextTest(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             let source = """
                 import os, sys
                 if sys.stdin.read() == "write":
@@ -189,7 +204,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func priorityAndRlimitsOfOtherProcessesCannotBeChanged(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // Test 1 tries to renice and lower the limits of pid 1 (the warm harness, or the box
             // init) and of every process of its uid; test 2 must start as test 1 did.
             let source = """
@@ -223,7 +238,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func noTestHoldsAnotherTestsInputOrOutput(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // Test 2 scans every readable mapping of its own memory for test 1's input and
             // output and test 3's input. The pattern below cannot match its own text.
             let source = #"""
@@ -258,7 +273,7 @@ struct WarmColdEquivalenceTests {
 
     @Test(arguments: PythonExecutor.allCases)
     func garbageOnEveryDescriptorIsTheTestsOwnBusiness(_ executor: PythonExecutor) throws {
-        try withHostWatch { _ in
+        try withEquivalenceHostWatch { _ in
             // Every descriptor number gets garbage (fd 3 a 16 MiB flood), stdout gets text that
             // looks like the harness's records: a verdict for each test, never a sandbox error.
             let source = """
@@ -279,5 +294,4 @@ struct WarmColdEquivalenceTests {
             #expect(r.allSatisfy { $0.stdoutText.hasSuffix("\"x\"}\nok\n") })
         }
     }
-}
 }
