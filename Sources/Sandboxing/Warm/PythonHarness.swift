@@ -29,6 +29,9 @@ enum PythonHarness {
     static let fileName = "assay_harness.py"
     static let source = #"""
 import ctypes, gc, json, mmap, os, select, signal, stat, sys, time
+# Modules every test's driver imports (Rewards' driver: base64, io, traceback, with json, os,
+# signal, time above): loaded once here, so no forked test pays for reading them from disk.
+import base64, io, traceback
 
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 libc = ctypes.CDLL(None, use_errno=True)
@@ -191,7 +194,6 @@ def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_l
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException:
-        import traceback
         traceback.print_exc()
         code = 1
     try:
@@ -347,7 +349,6 @@ try:
 except BaseException:
     # A fault of the harness (never of a test: a test cannot reach it): the host reports it as
     # a sandbox error, not as anyone's verdict.
-    import traceback
     send((json.dumps({"error": traceback.format_exc()[-4000:]}) + "\n").encode())
     os._exit(70)
 """#
