@@ -23,9 +23,8 @@ public struct PromptBuilder: Sendable {
     static func deepcoderText(_ problem: Problem) -> String {
         let statement = problem.statement ?? ""
         var text = "You will be given a question (problem specification) and will generate a correct Python program that matches the specification and passes all tests.\n\nQuestion: \(statement)\n\n"
-        if let entry = problem.entryPoint, let prefix = problem.solutionPrefix {
+        if problem.entryPoint != nil, let prefix = problem.solutionPrefix {
             text += "### Format: You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n```python\n\(prefix)\n```\n\n"
-            _ = entry
         } else {
             text += "### Format: Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.\n```python\n# YOUR CODE HERE\n```\n\n"
         }
