@@ -68,8 +68,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             let sandbox = try sandboxOptions.makeSandbox()
             let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-            let cold = try SandboxExecutor(sandbox: sandbox, catalog: catalog)
-            let submissionExecutor: any SubmissionExecutor = recipe.executor == "cold" ? cold : WarmPythonExecutor(cold: cold)
+            var executorOptions = ExecutorOptions()
+            executorOptions.executor = recipe.executor
+            let submissionExecutor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
             var options = GraderOptions()
             options.maxTests = recipe.graderMaxTests
             options.timeLimitSeconds = recipe.graderTimeLimit

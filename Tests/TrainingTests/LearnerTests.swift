@@ -61,7 +61,7 @@ struct LearnerTests {
         var truncated = Self.sample(problem: 0, reward: 0, tokens: [90, 91, 92, 93, 94, 95])
         truncated.truncated = true
         let group = RolloutGroup(problem: 0, samples: [Self.sample(problem: 0, reward: 1), truncated])
-        let (batch, _) = GRPOLearner.batch(group.samples)
+        let (batch, _) = try GRPOLearner.batch(group.samples)
         #expect(batch.maskedCount == 9, "all 9 response tokens count")
         let learner = try Self.learner()
         let advantages = GRPOLearner.advantages(group.samples, recipe: learner.recipe)

@@ -31,22 +31,9 @@ enum TrainingFixtures {
         let tokenizer = ByteTokenizer()
         let end = tokenizer.specialTokenID("<|endoftext|>")!
         let set = try ProblemLoader.load(path: problems).problems
-        let sequences = set.map { p -> (prompt: [Int32], full: [Int32]) in
-            let prompt = tokenizer.encode(PromptBuilder.plainText(p))
-            return (prompt, prompt + tokenizer.encode(answer) + [end])
-        }
-        let T = sequences.map { $0.full.count - 1 }.max()!
-        var tokens = [Int32](repeating: 0, count: sequences.count * T)
-        var targets = tokens
-        var mask = [Float](repeating: 0, count: sequences.count * T)
-        for (b, s) in sequences.enumerated() {
-            for t in 0..<(s.full.count - 1) {
-                tokens[b * T + t] = s.full[t]
-                targets[b * T + t] = s.full[t + 1]
-                if t + 1 >= s.prompt.count { mask[b * T + t] = 1 }
-            }
-        }
-        let batch = TrainingBatch(B: sequences.count, T: T, tokens: tokens, targets: targets, mask: mask)
+        let prompts = set.map { tokenizer.encode(PromptBuilder.plainText($0)) }
+        let batch = try TrainingBatch.packing(prompts.map { $0 + tokenizer.encode(answer) + [end] }, padToken: 0,
+                                              lossStart: prompts.map(\.count))
         for _ in 0..<80 {
             trainer.crossEntropyStep(batch)
             trainer.step()

@@ -58,7 +58,7 @@ public final class GRPOLearner: @unchecked Sendable {
         var old: [[Float]] = []
         var mismatch = 0.0, mismatchTokens = 0.0
         for chunk in chunks {
-            let (tb, positions) = Self.batch(Array(samples[chunk]))
+            let (tb, positions) = try Self.batch(Array(samples[chunk]))
             let sampler = Self.scatter(samples[chunk].map(\.logprobs), positions: positions, count: tb.B * tb.T)
             if useSamplerLogprobs {
                 old.append(sampler)
@@ -74,7 +74,7 @@ public final class GRPOLearner: @unchecked Sendable {
         if mismatchTokens > 0 { metrics.logprobMismatch = mismatch / mismatchTokens }
         var normSum = 0.0
         for (k, chunk) in chunks.enumerated() {
-            let (tb, _) = Self.batch(Array(samples[chunk]))
+            let (tb, _) = try Self.batch(Array(samples[chunk]))
             let logp = trainer.logProbs(tb, temperature: temperature)
             let (m, dlogp) = PolicyLoss.forwardBackward(
                 logp: logp, oldLogp: old[k], advantages: Array(advantages[chunk]), mask: tb.mask, B: tb.B, T: tb.T,
@@ -103,26 +103,13 @@ public final class GRPOLearner: @unchecked Sendable {
         return GroupAdvantages.filterOverlong(advantages, rewards: rewards, truncated: samples.map(\.truncated))
     }
 
-    /// The padded batch of prompt + response sequences: input `s[0..<L-1]`, target `s[1..<L]`,
-    /// mask 1 on the targets that are response tokens.
+    /// The padded batch of prompt + response sequences (`TrainingBatch.packing`, the loss on the
+    /// response tokens only).
     /// - Returns: the batch and, per sample, the flat `(B, T)` index of its first response target.
-    static func batch(_ samples: [Rollout]) -> (TrainingBatch, [Int]) {
-        let T = samples.map { $0.promptTokens.count + $0.responseTokens.count - 1 }.max() ?? 1
-        let B = samples.count
-        var tokens = [Int32](repeating: 0, count: B * T)   // (B, T)
-        var targets = [Int32](repeating: 0, count: B * T)  // (B, T)
-        var mask = [Float](repeating: 0, count: B * T)     // (B, T)
-        var starts: [Int] = []
-        for (b, s) in samples.enumerated() {
-            let sequence = s.promptTokens + s.responseTokens
-            for t in 0..<(sequence.count - 1) {
-                tokens[b * T + t] = sequence[t]
-                targets[b * T + t] = sequence[t + 1]
-                if t + 1 >= s.promptTokens.count { mask[b * T + t] = 1 }
-            }
-            starts.append(b * T + s.promptTokens.count - 1)
-        }
-        return (TrainingBatch(B: B, T: T, tokens: tokens, targets: targets, mask: mask), starts)
+    static func batch(_ samples: [Rollout]) throws -> (TrainingBatch, [Int]) {
+        let batch = try TrainingBatch.packing(samples.map { $0.promptTokens + $0.responseTokens }, padToken: 0,
+                                              lossStart: samples.map(\.promptTokens.count))
+        return (batch, samples.indices.map { $0 * batch.T + samples[$0].promptTokens.count - 1 })
     }
 
     /// Places per-sample response values at their `(B, T)` positions.

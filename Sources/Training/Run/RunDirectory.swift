@@ -48,9 +48,13 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    func append(_ line: [String: Any], to file: URL) throws {
-        var data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
-        data.append(0x0A)
+    /// Appends JSON lines to `file` in one write.
+    func append(_ lines: [[String: Any]], to file: URL) throws {
+        var data = Data()
+        for line in lines {
+            data.append(try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]))
+            data.append(0x0A)
+        }
         if let handle = try? FileHandle(forWritingTo: file) {
             defer { try? handle.close() }
             try handle.seekToEnd()
@@ -60,8 +64,9 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    public func appendMetrics(_ line: [String: Any]) throws { try append(line, to: metricsURL) }
-    public func appendSample(_ line: [String: Any]) throws { try append(line, to: samplesURL) }
+    public func appendMetrics(_ line: [String: Any]) throws { try append([line], to: metricsURL) }
+    /// A step's samples, in one write.
+    public func appendSamples(_ lines: [[String: Any]]) throws { try append(lines, to: samplesURL) }
 
     /// What a checkpoint holds besides the weights and the optimizer.
     public struct State: Codable, Sendable {

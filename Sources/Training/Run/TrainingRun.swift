@@ -112,13 +112,17 @@ public final class TrainingRun {
     /// The problems of `step`: the data in an order shuffled per epoch by (seed, epoch).
     func problemsFor(step: Int) -> [Int] {
         let n = problems.count
+        var orders: [Int: [Int]] = [:]  // a step spans at most a few epochs
         return (0..<recipe.promptsPerStep).map { k in
             let position = step * recipe.promptsPerStep + k
             let epoch = position / n
-            var rng = SplitMix64(seed: RolloutWorker.mix(recipe.seed, 0xDA7A, UInt64(epoch)))
-            var order = Array(0..<n)
-            order.shuffle(using: &rng)
-            return order[position % n]
+            if orders[epoch] == nil {
+                var rng = SplitMix64(seed: RolloutWorker.mix(recipe.seed, 0xDA7A, UInt64(epoch)))
+                var order = Array(0..<n)
+                order.shuffle(using: &rng)
+                orders[epoch] = order
+            }
+            return orders[epoch]![position % n]
         }
     }
 
@@ -198,13 +202,11 @@ public final class TrainingRun {
             var line = metricsLine(batch: batch, learned: learned, seconds: seconds, learn: learnSeconds, wait: waitSeconds)
             for (k, v) in validation { line[k] = v }
             try directory.appendMetrics(line)
-            for group in batch.groups {
-                for s in group.samples {
-                    try directory.appendSample(["step": step, "problem": problems[s.problem].id, "response": s.text,
-                                                "reward": s.reward.map { $0 as Any } ?? NSNull(), "reason": s.reason,
-                                                "truncated": s.truncated, "policy_version": s.policyVersion])
-                }
-            }
+            try directory.appendSamples(batch.groups.flatMap(\.samples).map { s in
+                ["step": step, "problem": problems[s.problem].id, "response": s.text,
+                 "reward": s.reward.map { $0 as Any } ?? NSNull(), "reason": s.reason,
+                 "truncated": s.truncated, "policy_version": s.policyVersion]
+            })
             report(StepReport(step: step, steps: recipe.steps, rewardMean: line["reward_mean"] as? Double ?? 0,
                               heldOutPassAt1: validation["heldout_pass_at_1"], secondsPerStep: seconds,
                               metrics: line.compactMapValues { $0 as? Double }))
