@@ -16,12 +16,14 @@ enum TrainingFixtures {
 
     static let problems = repositoryRoot + "/testdata/training/echo-and-double.jsonl"
 
-    /// The program the tiny model is taught to write.
-    static let answer = "```python\nprint(input())\n```"
+    /// The two programs the tiny model is taught to write, each as often for every prompt: one passes
+    /// `echo`, the other `double`, so a group of samples at temperature 1 almost always mixes rewards
+    /// (a model taught one answer samples it every time, and its groups carry no learning signal).
+    static let answers = ["```python\nprint(input())\n```", "```python\nprint(int(input())*2)\n```"]
 
     /// A byte-level Qwen2 of about 60k parameters, taught by a few supervised steps to answer every
-    /// prompt with `answer` (it then samples it, or near misses, at temperature 0.6). Written to a
-    /// fresh directory, with the byte tokenizer implied by its vocabulary of 257.
+    /// prompt with either of `answers`. Written to a fresh directory, with the byte tokenizer implied
+    /// by its vocabulary of 257.
     static func tinyModel() throws -> URL {
         let config = Qwen2Config(hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 4, numKVHeads: 2,
                                  vocabSize: ByteTokenizer().vocabularySize, maxPositionEmbeddings: 256)
@@ -32,8 +34,8 @@ enum TrainingFixtures {
         let end = tokenizer.specialTokenID("<|endoftext|>")!
         let set = try ProblemLoader.load(path: problems).problems
         let prompts = set.map { tokenizer.encode(PromptBuilder.plainText($0)) }
-        let batch = try TrainingBatch.packing(prompts.map { $0 + tokenizer.encode(answer) + [end] }, padToken: 0,
-                                              lossStart: prompts.map(\.count))
+        let pairs = prompts.flatMap { prompt in answers.map { (prompt, prompt + tokenizer.encode($0) + [end]) } }
+        let batch = try TrainingBatch.packing(pairs.map(\.1), padToken: 0, lossStart: pairs.map(\.0.count))
         for _ in 0..<80 {
             trainer.crossEntropyStep(batch)
             trainer.step()
