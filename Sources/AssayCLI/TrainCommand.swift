@@ -57,26 +57,7 @@ struct TrainCommand: ParsableCommand {
         if let steps { recipe.steps = steps }
         if let pipeline { recipe.pipeline = PipelineMode(rawValue: pipeline)! }
         if let executor { recipe.executor = executor }
-        let grader: any RewardSource
-        if let graderURL {
-            guard let url = URL(string: graderURL), url.scheme == "http" || url.scheme == "https" else {
-                throw ValidationError("--grader-url must be an http(s) URL such as http://127.0.0.1:8080, got '\(graderURL)'")
-            }
-            let token = try graderTokenFile.map { try readText($0, what: "token file").split(separator: "\n").first.map(String.init) ?? "" }
-            grader = RemoteGrader(url: url, token: token, maxTests: recipe.graderMaxTests, timeLimit: recipe.graderTimeLimit,
-                                  memoryMiB: recipe.graderMemoryMiB)
-        } else {
-            let sandbox = try sandboxOptions.makeSandbox()
-            let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-            var executorOptions = ExecutorOptions()
-            executorOptions.executor = recipe.executor
-            let submissionExecutor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
-            var options = GraderOptions()
-            options.maxTests = recipe.graderMaxTests
-            options.timeLimitSeconds = recipe.graderTimeLimit
-            options.defaultMemoryLimitMiB = recipe.graderMemoryMiB
-            grader = Grader(executor: submissionExecutor, options: options)
-        }
+        let grader = try Self.grader(for: recipe, url: graderURL, tokenFile: graderTokenFile, sandboxOptions: sandboxOptions)
         let run = try TrainingRun(recipe: recipe, directory: RunDirectory(path: runDirectory), grader: grader, resume: resume)
         let live = isatty(STDERR_FILENO) == 1
         let started = Date()
@@ -93,5 +74,29 @@ struct TrainCommand: ParsableCommand {
         try run.run(limit: stopAfter)
         if live { FileHandle.standardError.write(Data("\n".utf8)) }
         print("run directory: \(runDirectory) (metrics.jsonl, samples.jsonl, checkpoints/)")
+    }
+
+    /// What grades a run's samples: a remote `assay serve` at `url`, else a `Grader` over the
+    /// recipe's executor in this process's sandbox.
+    static func grader(for recipe: TrainingRecipe, url graderURL: String?, tokenFile: String?,
+                       sandboxOptions: SandboxOptions) throws -> any RewardSource {
+        if let graderURL {
+            guard let url = URL(string: graderURL), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--grader-url must be an http(s) URL such as http://127.0.0.1:8080, got '\(graderURL)'")
+            }
+            let token = try tokenFile.map { try readText($0, what: "token file").split(separator: "\n").first.map(String.init) ?? "" }
+            return RemoteGrader(url: url, token: token, maxTests: recipe.graderMaxTests, timeLimit: recipe.graderTimeLimit,
+                                memoryMiB: recipe.graderMemoryMiB)
+        }
+        let sandbox = try sandboxOptions.makeSandbox()
+        let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
+        var executorOptions = ExecutorOptions()
+        executorOptions.executor = recipe.executor
+        let submissionExecutor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
+        var options = GraderOptions()
+        options.maxTests = recipe.graderMaxTests
+        options.timeLimitSeconds = recipe.graderTimeLimit
+        options.defaultMemoryLimitMiB = recipe.graderMemoryMiB
+        return Grader(executor: submissionExecutor, options: options)
     }
 }

@@ -21,18 +21,20 @@ struct TrainingRunTests {
                                   directory: RunDirectory(path: dir), grader: try TrainingFixtures.grader(), resume: false)
         try run.run()
         let metrics = try lines(dir, "metrics.jsonl")
-        #expect(metrics.map { $0["step"] as! Int } == [-1, 0, 1, 2, 3], "a validation line, then one per step")
-        #expect(metrics[0]["heldout_pass_at_1"] != nil && metrics[3]["heldout_pass_at_1"] != nil)
+        #expect(metrics.map { $0["step"] as! Int } == [-1, 0, 1, 2, 3, 4], "a validation line, one per step, the validation after the last")
+        #expect(metrics[0]["heldout_pass_at_1"] != nil && metrics[3]["heldout_pass_at_1"] != nil && metrics[5]["heldout_pass_at_1"] != nil)
+        #expect(metrics[5]["heldout_samples"] as? Double == 2)
+        let steps = metrics[1...4]
         // One-off: step k learns from samples of version k − 1 (batch 0 from version 0).
-        #expect(metrics.dropFirst().map { $0["policy_versions"] as! [Int] } == [[0], [0], [1], [2]])
-        #expect(metrics.dropFirst().map { $0["max_response_tokens"] as! Int } == [40, 40, 48, 48])
+        #expect(steps.map { $0["policy_versions"] as! [Int] } == [[0], [0], [1], [2]])
+        #expect(steps.map { $0["max_response_tokens"] as! Int } == [40, 40, 48, 48])
         let samples = try lines(dir, "samples.jsonl")
         #expect(samples.count == 4 * 2 * 4)
         // The sandbox really graded: echo's program passes, double's fails on its output.
         #expect(samples.contains { $0["reward"] as? Double == 1 && $0["reason"] as? String == "passed" })
         #expect(samples.contains { $0["reward"] as? Double == 0 && $0["reason"] as? String == "wrong_answer" })
         #expect(FileManager.default.fileExists(atPath: dir + "/checkpoints/step-000003/model.safetensors"))
-        #expect(metrics.dropFirst().contains { ($0["gradient_norm"] as! Double) > 0 }, "some step had a learning signal")
+        #expect(steps.contains { ($0["gradient_norm"] as! Double) > 0 }, "some step had a learning signal")
     }
 
     /// 2 steps, a checkpoint, a new process's worth of state, 2 more steps: the same weights and

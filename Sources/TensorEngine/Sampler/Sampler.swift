@@ -22,6 +22,12 @@ public struct SamplingParameters: Sendable {
     public var stopStrings: [String] = []
     /// Fixes every random choice; sequence `i` of a batch uses its own stream derived from `seed` and `i`.
     public var seed: UInt64 = 0
+    /// When set, sequence `i` draws from the stream seeded by `rowSeeds[i]` instead (one per prompt), so
+    /// prompts that used to be sampled in separate calls can share one batch and keep their draws.
+    public var rowSeeds: [UInt64]? = nil
+
+    /// The stream seed of sequence `i`.
+    func streamSeed(_ i: Int) -> UInt64 { rowSeeds?[i] ?? seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15 }
 
     /// Creates parameters; each defaults as documented on its property.
     public init(temperature: Float = 1.0, topP: Float = 1.0, topK: Int = 0, maxNewTokens: Int = 64,
@@ -89,10 +95,13 @@ public struct Sampler: Sendable {
         if !parameters.stopStrings.isEmpty && decode == nil {
             throw EngineError.invalidArgument("stop strings need a decode function")
         }
+        if let rowSeeds = parameters.rowSeeds, rowSeeds.count != prompts.count {
+            throw EngineError.invalidArgument("rowSeeds has \(rowSeeds.count) seeds for \(prompts.count) prompts")
+        }
         guard !prompts.isEmpty else { return [] }
         let capacity = (prompts.map(\.count).max() ?? 0) + parameters.maxNewTokens
         let cache = KVCache(config: model.config, slots: prompts.count, capacity: capacity)
-        var rngs = prompts.indices.map { SplitMix64(seed: parameters.seed &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
+        var rngs = prompts.indices.map { SplitMix64(seed: parameters.streamSeed($0)) }
         var results = prompts.map { _ in Completion(tokens: [], logprobs: [], finishReason: .length) }
         var lengths = prompts.map(\.count)
         var active = Array(prompts.indices)

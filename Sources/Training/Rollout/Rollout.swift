@@ -14,6 +14,8 @@ public struct Rollout: Sendable, Codable {
     /// 0 or 1; nil when grading failed (never counted as 0).
     public var reward: Double?
     public var reason: String
+    /// In a coin-flip control run, the sandbox's reward that `reward` replaced.
+    public var sandboxReward: Double? = nil
 }
 
 /// The samples of one prompt, graded together.

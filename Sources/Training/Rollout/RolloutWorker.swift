@@ -31,9 +31,14 @@ public final class RolloutWorker: @unchecked Sendable {
         self.version = version
     }
 
+    /// Rows the sampler decodes at once: groups share a batch up to this many sequences, since the
+    /// matmuls of a batch of 8 rows cost almost as much as those of 64.
+    public var samplingRows = 64
+
     /// Samples `groupSize` responses for each of `problems` and grades them.
     /// - Parameters:
-    ///   - seed: the step's seed; sample `i` of prompt `p` draws from a generator seeded by (seed, p, i).
+    ///   - seed: the step's seed; sample `i` of prompt `p` draws from a generator seeded by (seed, p, i),
+    ///     whichever groups share its sampling batch.
     public func draw(step: Int, problems: [Int], from set: [Problem], groupSize: Int, temperature: Double, topP: Double,
                      maxResponseTokens: Int, seed: UInt64) throws -> RolloutBatch {
         let sampler = Sampler(model: policy)
@@ -42,36 +47,33 @@ public final class RolloutWorker: @unchecked Sendable {
         let slots = DispatchSemaphore(value: graderJobs)
         let groups = GradedGroups(count: problems.count)
         let start = Date()
-        for (k, index) in problems.enumerated() {
-            let problem = set[index]
-            let prompt = prompts.tokens(for: problem)
+        let groupsPerBatch = max(1, samplingRows / groupSize)
+        for first in stride(from: 0, to: problems.count, by: groupsPerBatch) {
+            let chunk = Array(problems.enumerated())[first..<min(first + groupsPerBatch, problems.count)]
+            let promptTokens = chunk.map { prompts.tokens(for: set[$0.element]) }
             var parameters = SamplingParameters(temperature: Float(temperature), topP: Float(topP),
                                                 maxNewTokens: maxResponseTokens, stopTokens: [prompts.endOfResponse])
-            parameters.seed = Self.mix(seed, UInt64(step), UInt64(index))
-            let completions = try sampler.generate(prompts: Array(repeating: prompt, count: groupSize), parameters: parameters)
-            let samples = completions.map { c in
-                let ended: Bool = if case .stopToken = c.finishReason { true } else { false }
-                let visible = ended ? Array(c.tokens.dropLast()) : c.tokens
-                return Rollout(problem: index, promptTokens: prompt, responseTokens: c.tokens, logprobs: c.logprobs,
-                               truncated: !ended, policyVersion: version, text: prompts.tokenizer.decode(visible),
-                               reward: nil, reason: "")
+            parameters.rowSeeds = chunk.flatMap { (_, index) in
+                let groupSeed = Self.mix(seed, UInt64(step), UInt64(index))
+                return (0..<groupSize).map { groupSeed &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
             }
-            // Graded on other threads while the next prompt samples.
-            slots.wait()
-            grading.enter()
-            queue.async { [grader] in
-                defer { slots.signal(); grading.leave() }
-                var group = RolloutGroup(problem: index, samples: samples)
-                let results = grader.grade(problem: problem, responses: samples.map(\.text))
-                for (i, result) in results.enumerated() {
-                    group.samples[i].reason = result.error.map { "error: \($0)" } ?? result.reason
-                    if let reward = result.reward {
-                        group.samples[i].reward = reward
-                    } else {
-                        group.gradingError = group.gradingError ?? (result.error ?? "no reward")
-                    }
+            let completions = try sampler.generate(prompts: promptTokens.flatMap { Array(repeating: $0, count: groupSize) },
+                                                   parameters: parameters)
+            for (c, (k, index)) in chunk.enumerated() {
+                let samples = completions[(c * groupSize)..<((c + 1) * groupSize)].map { completion in
+                    let ended: Bool = if case .stopToken = completion.finishReason { true } else { false }
+                    let visible = ended ? Array(completion.tokens.dropLast()) : completion.tokens
+                    return Rollout(problem: index, promptTokens: promptTokens[c], responseTokens: completion.tokens,
+                                   logprobs: completion.logprobs, truncated: !ended, policyVersion: version,
+                                   text: prompts.tokenizer.decode(visible), reward: nil, reason: "")
                 }
-                groups.set(k, group)
+                // Graded on other threads while the next prompts sample.
+                slots.wait()
+                grading.enter()
+                queue.async { [grader] in
+                    defer { slots.signal(); grading.leave() }
+                    groups.set(k, Self.grade(RolloutGroup(problem: index, samples: samples), problem: set[index], grader: grader))
+                }
             }
         }
         let sampled = Date()
@@ -80,6 +82,29 @@ public final class RolloutWorker: @unchecked Sendable {
         return RolloutBatch(step: step, policyVersion: version, problems: problems, groups: groups.all,
                             sampleSeconds: sampled.timeIntervalSince(start), gradeSeconds: graded.timeIntervalSince(sampled),
                             maxResponseTokens: maxResponseTokens)
+    }
+
+    /// Grades a group's responses, each distinct text once: samples of one prompt often repeat
+    /// (a small model's nearly always do), and a program's verdict on the same tests is its own.
+    static func grade(_ group: RolloutGroup, problem: Problem, grader: any RewardSource) -> RolloutGroup {
+        var group = group
+        var distinct: [String] = []
+        var position: [String: Int] = [:]
+        for s in group.samples where position[s.text] == nil {
+            position[s.text] = distinct.count
+            distinct.append(s.text)
+        }
+        let results = grader.grade(problem: problem, responses: distinct)
+        for i in group.samples.indices {
+            let result = results[position[group.samples[i].text]!]
+            group.samples[i].reason = result.error.map { "error: \($0)" } ?? result.reason
+            if let reward = result.reward {
+                group.samples[i].reward = reward
+            } else {
+                group.gradingError = group.gradingError ?? (result.error ?? "no reward")
+            }
+        }
+        return group
     }
 
     /// A seed from (run seed, step, prompt): SplitMix64's finaliser over their combination.

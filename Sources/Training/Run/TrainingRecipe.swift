@@ -79,6 +79,10 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
     public var executor: String = "warm"
     /// The run stops with an error when more than this fraction of a step's groups failed to grade.
     public var maxGradingFailureFraction: Double = 0.25
+    /// A control run: every sample is still graded in the sandbox, but the learner gets a coin flip
+    /// whose chance is the step's mean sandbox reward instead: the same amount of reward, none of
+    /// its information. Held-out validation is graded as always.
+    public var coinFlipControl: Bool = false
 
     public init(model: String, data: String) {
         self.model = model
@@ -90,7 +94,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
              promptsPerMiniBatch, temperature, topP, contextSchedule, learningRate, weightDecay, adamBeta1, adamBeta2,
              maxGradientNorm, loss, overlongFiltering, normalizeAdvantageByStd, pipeline, validationEvery,
              validationSamples, validationTemperature, checkpointEvery, seed, graderTimeLimit, graderMemoryMiB,
-             graderMaxTests, graderJobs, executor, maxGradingFailureFraction
+             graderMaxTests, graderJobs, executor, maxGradingFailureFraction, coinFlipControl
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,7 +120,7 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         try take(.validationTemperature, &validationTemperature); try take(.checkpointEvery, &checkpointEvery)
         try take(.seed, &seed); try take(.graderMemoryMiB, &graderMemoryMiB); try take(.graderMaxTests, &graderMaxTests)
         try take(.graderJobs, &graderJobs); try take(.executor, &executor)
-        try take(.maxGradingFailureFraction, &maxGradingFailureFraction)
+        try take(.maxGradingFailureFraction, &maxGradingFailureFraction); try take(.coinFlipControl, &coinFlipControl)
     }
 
     /// Reads a recipe file, refusing unknown keys (at the top level and in `loss`) and impossible values.

@@ -127,14 +127,32 @@ public final class TrainingRun {
     }
 
     func draw(_ s: Int) throws -> RolloutBatch {
-        try worker.draw(step: s, problems: problemsFor(step: s), from: problems, groupSize: recipe.groupSize,
-                        temperature: recipe.temperature, topP: recipe.topP,
-                        maxResponseTokens: recipe.maxResponseTokens(atStep: s), seed: recipe.seed)
+        let batch = try worker.draw(step: s, problems: problemsFor(step: s), from: problems, groupSize: recipe.groupSize,
+                                    temperature: recipe.temperature, topP: recipe.topP,
+                                    maxResponseTokens: recipe.maxResponseTokens(atStep: s), seed: recipe.seed)
+        return recipe.coinFlipControl ? Self.coinFlips(batch, seed: recipe.seed) : batch
+    }
+
+    /// `batch` with each graded reward replaced by a coin flip of the batch's mean sandbox reward,
+    /// seeded by (seed, step, group, sample).
+    static func coinFlips(_ batch: RolloutBatch, seed: UInt64) -> RolloutBatch {
+        var batch = batch
+        let rewards = batch.groups.filter { $0.gradingError == nil }.flatMap { $0.samples.compactMap(\.reward) }
+        let chance = rewards.isEmpty ? 0 : rewards.reduce(0, +) / Double(rewards.count)
+        for g in batch.groups.indices where batch.groups[g].gradingError == nil {
+            for i in batch.groups[g].samples.indices {
+                var rng = SplitMix64(seed: RolloutWorker.mix(seed, 0xC014, UInt64(batch.step), UInt64(g), UInt64(i)))
+                batch.groups[g].samples[i].sandboxReward = batch.groups[g].samples[i].reward
+                batch.groups[g].samples[i].reward = Double.random(in: 0..<1, using: &rng) < chance ? 1 : 0
+            }
+        }
+        return batch
     }
 
     /// Held-out pass@1 (mean over samples) and pass@n (a problem passes when any sample does).
     func validate(at s: Int) throws -> [String: Double] {
         guard !heldOut.isEmpty else { return [:] }
+        let started = Date()
         worker.load(weightsOf: learner.trainer.model, version: learner.version)
         let batch = try worker.draw(step: s, problems: Array(heldOut.indices), from: heldOut, groupSize: recipe.validationSamples,
                                     temperature: recipe.validationTemperature, topP: 1,
@@ -143,7 +161,9 @@ public final class TrainingRun {
         let graded = batch.groups.filter { $0.gradingError == nil }
         let rewards = graded.flatMap { $0.samples.compactMap(\.reward) }
         let noCode = graded.flatMap(\.samples).filter { $0.reason == "no_code" }.count
-        return ["heldout_pass_at_1": rewards.isEmpty ? 0 : rewards.reduce(0, +) / Double(rewards.count),
+        return ["heldout_samples": Double(recipe.validationSamples), "heldout_problems": Double(heldOut.count),
+                "heldout_seconds": Date().timeIntervalSince(started),
+                "heldout_pass_at_1": rewards.isEmpty ? 0 : rewards.reduce(0, +) / Double(rewards.count),
                 "heldout_pass_at_n": graded.isEmpty ? 0 : Double(graded.filter { $0.samples.contains { $0.reward == 1 } }.count) / Double(graded.count),
                 "heldout_no_code_rate": rewards.isEmpty ? 0 : Double(noCode) / Double(graded.flatMap(\.samples).count),
                 "heldout_grading_failures": Double(batch.groups.count - graded.count)]
@@ -203,9 +223,11 @@ public final class TrainingRun {
             for (k, v) in validation { line[k] = v }
             try directory.appendMetrics(line)
             try directory.appendSamples(batch.groups.flatMap(\.samples).map { s in
-                ["step": step, "problem": problems[s.problem].id, "response": s.text,
-                 "reward": s.reward.map { $0 as Any } ?? NSNull(), "reason": s.reason,
-                 "truncated": s.truncated, "policy_version": s.policyVersion]
+                var sample: [String: Any] = ["step": step, "problem": problems[s.problem].id, "response": s.text,
+                                             "reward": s.reward.map { $0 as Any } ?? NSNull(), "reason": s.reason,
+                                             "truncated": s.truncated, "policy_version": s.policyVersion]
+                if let real = s.sandboxReward { sample["sandbox_reward"] = real }
+                return sample
             })
             report(StepReport(step: step, steps: recipe.steps, rewardMean: line["reward_mean"] as? Double ?? 0,
                               heldOutPassAt1: validation["heldout_pass_at_1"], secondsPerStep: seconds,
@@ -214,6 +236,10 @@ public final class TrainingRun {
                 try checkpoint()
             }
             step += 1
+        }
+        // The run's last word: held-out after the last step.
+        if step == recipe.steps, step == end, recipe.validationEvery > 0, !heldOut.isEmpty {
+            try directory.appendMetrics(["step": step] as [String: Any] + (try validate(at: step)).mapValues { $0 as Any })
         }
     }
 
@@ -243,6 +269,7 @@ public final class TrainingRun {
             "learn_seconds": learn, "wait_seconds": wait,
         ]
         if let m = learned.logprobMismatch { line["logprob_mismatch"] = m }
+        if recipe.coinFlipControl { line["sandbox_reward_mean"] = mean(samples.compactMap(\.sandboxReward)) }
         return line
     }
 }
