@@ -13,7 +13,9 @@ struct GradeCommand: ParsableCommand {
             Responses are JSONL: {"problem_id": ..., "response": "...", "id": optional}. The solution is the last \
             closed fenced code block of each response (```cpp blocks are graded as C++). Writes one JSONL result per \
             response (to --out, or stdout) and a summary on stderr. With --out, responses already graded there are \
-            skipped (resume). Exit status 3 when some responses could not be graded (their result has "error").
+            skipped (resume); results with an error and a torn last line are dropped from the file and graded again, so \
+            it keeps one complete line per response. Exit status 3 when some responses could not be graded (their result \
+            has "error"); 141 when the reader of the results went away (e.g. `| head -1`): grading stops there.
             """)
 
     @Option(help: "Problem file: native JSONL or a data set (JSON/JSONL, .gz allowed).")
@@ -81,7 +83,7 @@ struct GradeCommand: ParsableCommand {
         let total = items.count
         var done = Set<String>()
         if let out, FileManager.default.fileExists(atPath: out) {
-            done = try previouslyGraded(out)
+            done = try ResultsFile.resume(out)
             items.removeAll { done.contains($0.key) }
         }
         log("\(set.problems.count) problems (\(set.format.rawValue)), \(total) responses\(done.isEmpty ? "" : ", \(total - items.count) already graded in \(out!)")")
@@ -114,20 +116,17 @@ struct GradeCommand: ParsableCommand {
             }
         }
 
-        let output: FileHandle
-        if let out {
-            if !FileManager.default.fileExists(atPath: out) { FileManager.default.createFile(atPath: out, contents: nil) }
-            guard let h = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot write --out '\(out)'") }
-            h.seekToEndOfFile()
-            output = h
-        } else {
-            output = FileHandle.standardOutput
-        }
+        // A closed stdout must end the command through its normal exit (which removes the
+        // sandbox's state), not kill it with SIGPIPE: writes then fail with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+        let output = try out.map { try LineWriter(appendingTo: $0) } ?? LineWriter(fd: STDOUT_FILENO)
         let progress = Progress(total: items.count)
         let problemsByID = byID
         let materialErrors = materialError
         let started = Date()
         let stats = ParallelMap.run(items, jobs: jobs) { item -> Summary in
+            // Once results cannot be written, grading more would be wasted work.
+            if output.error != 0 { return Summary() }
             let t0 = Date()
             let result: GradeResult
             if let e = materialErrors[item.problemID] {
@@ -136,10 +135,16 @@ struct GradeCommand: ParsableCommand {
                 result = grader.grade(problem: problemsByID[item.problemID]!, response: item.response)
             }
             let line = GradeCommand.resultLine(item, result, elapsed: Date().timeIntervalSince(t0))
-            progress.write(line + "\n", to: output, result: result)
-            return Summary(result)
+            return progress.write(line, to: output, result: result) ? Summary(result) : Summary()
         }
         progress.finish()
+        if output.error != 0 {
+            let written = stats.reduce(0) { $0 + $1.graded }
+            let reason = output.error == EPIPE ? "the reader of the results closed its end" : String(cString: strerror(output.error))
+            log("stopped: results can no longer be written (\(reason)); \(written) result(s) were written, the other responses were not graded")
+            // The status of a command whose reader went away (128 + SIGPIPE), without dying of it.
+            throw ExitCode(output.error == EPIPE ? 141 : 1)
+        }
         var summary = Summary()
         for s in stats { summary.add(s) }
         log(summary.report(seconds: Date().timeIntervalSince(started)))
@@ -179,25 +184,12 @@ struct GradeCommand: ParsableCommand {
             if let i = v["id"], !i.isNull {
                 switch i { case .string, .int: id = i; default: throw fail("id", "must be a string or an integer") }
             }
-            let key = id.map { "id:" + $0.jsonText } ?? "line:\(lineNo)"
+            let key = ResultsFile.key(id: id, responseLine: lineNo)
             guard keys.insert(key).inserted else { throw fail("id", "duplicate id \(id!.jsonText)") }
             items.append(Item(line: lineNo, problemID: pid, id: id, response: text, key: key))
         }
         guard !items.isEmpty else { throw ValidationError("\(responses): no responses") }
         return items
-    }
-
-    func previouslyGraded(_ path: String) throws -> Set<String> {
-        let bytes = try readBytes(path, what: "results file")
-        var keys = Set<String>()
-        var lineNo = 0
-        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNo += 1
-            guard !raw.isEmpty, let v = try? JSONValue(parsing: raw) else { continue }  // a torn last line is re-graded
-            if v["error"] != nil, v["reward"]?.isNull ?? true { continue }             // errors are retried
-            if let id = v["id"], !id.isNull { keys.insert("id:" + id.jsonText) } else if let l = v["response_line"]?.intValue { keys.insert("line:\(l)") }
-        }
-        return keys
     }
 
     static func resultLine(_ item: Item, _ r: GradeResult, elapsed: TimeInterval) -> String {
@@ -269,13 +261,15 @@ final class Progress: @unchecked Sendable {
 
     init(total: Int) { self.total = total }
 
-    func write(_ line: String, to handle: FileHandle, result: GradeResult) {
+    /// Writes one result line; false when it could not be written (it is then not counted).
+    func write(_ line: String, to output: LineWriter, result: GradeResult) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        guard output.write(line) else { return false }
         done += 1
         if result.reward == 1 { passed += 1 }
         bar.draw(done, of: total, note: "pass \(passed)")
+        return true
     }
 
     func finish() { bar.finish() }

@@ -13,7 +13,7 @@
 //
 // Child order (isolate's box_inside, go-sandbox's forkexec):
 //   signals -> cgroups -> cgroup namespace -> session -> mounts -> pivot_root -> netns -> hostname -> chdir -> fds
-//   -> rlimits -> capabilities -> credentials -> no_new_privs -> seccomp (last) -> execve
+//   -> rlimits -> capabilities -> credentials -> parent-death signal -> no_new_privs -> seccomp (last) -> execve
 // A failing step writes {stage, errno} to a close-on-exec pipe and exits 127; the parent turns it
 // into a SandboxError, never into a verdict.
 
@@ -221,6 +221,14 @@ static int child_main(void *opaque) {
         CHECK(CSANDBOX_STAGE_RLIMIT, syscall(SYS_setrlimit, a->rlimits[i].resource, &r));
     }
     drop_privileges(a, err_fd);
+    // The box dies with the thread that started it, which supervises it to the end: when assay
+    // itself is killed (SIGKILL of `assay serve` or `assay grade`) the kernel sends this SIGKILL
+    // to the box's pid 1, and the namespace's other processes die with it. Set after the uid
+    // change, which clears it (prctl(2)); kept across the execve, since the program is neither
+    // setuid nor file-capable. A signal sent from an ancestor pid namespace reaches a namespace
+    // init even without a handler. If assay dies between clone and here, the next Sandbox to
+    // claim the uid block kills what is left (UidBlocks.claim), so that window leaks nothing.
+    CHECK(CSANDBOX_STAGE_CREDENTIALS, syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
     // no_new_privs: no setuid binary or file capability can raise privileges again. It is also
     // what allows an unprivileged process to install a seccomp filter.
     CHECK(CSANDBOX_STAGE_NO_NEW_PRIVS, syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));

@@ -41,6 +41,7 @@ public final class Sandbox: Sendable {
     private let cgroupName: String
     private let slots: SlotPool
     private let uidBlock: UidBlocks.Claim
+    private let stateLock: StateDirectoryLock
     private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
     let artefacts = ArtefactCache(capacity: 256)
 
@@ -79,12 +80,13 @@ public final class Sandbox: Sendable {
         self.warnings = warnings
 
         try Self.makeDirectory(configuration.stateDirectory)
+        stateLock = try StateDirectoryLock(directory: directory)
         HostTemplate.removeStaleStateDirectories(in: configuration.stateDirectory, ownBlock: block)
         try Self.makeDirectory(directory)
         template = try HostTemplate(directory: directory, initSource: builtInit)
         // Boxes bind the copy in the state directory, not the build directory's file.
         initBinary = template.initBinary
-        ExitCleanup.register(directory: directory, cgroups: layout)
+        ExitCleanup.register(directory: directory, cgroups: layout, lock: stateLock)
         slots = SlotPool(uidBase: uidBlock.firstUid, directory: directory, poolNetworkNamespaces: true, cgroups: layout)
 
         // One real run proves every layer works here before any verdict is trusted.
@@ -103,7 +105,7 @@ public final class Sandbox: Sendable {
 
     deinit {
         // Still holding the block's lock (uidBlock is released after this body).
-        ExitCleanup.remove(directory: directory, cgroups: cgroups)
+        ExitCleanup.remove(directory: directory, cgroups: cgroups, lock: stateLock)
     }
 
     private static func makeDirectory(_ path: String) throws(SandboxError) {

@@ -23,11 +23,11 @@ enum ServeProcess {
     }
 
     /// Starts `assay serve` and waits until /healthz answers (20 s at most).
-    static func start(port: Int, database: String, workers: Int = 1, data: String? = nil) throws -> Process {
+    static func start(port: Int, database: String, workers: Int = 1, data: String? = nil, stateDirectory: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.binary)
         process.arguments = ["serve", "--port", "\(port)", "--db", database, "--workers", "\(workers)"]
-            + (data.map { ["--data", $0] } ?? [])
+            + (data.map { ["--data", $0] } ?? []) + (stateDirectory.map { ["--state-dir", $0] } ?? [])
         process.currentDirectoryURL = URL(fileURLWithPath: CLITests.root)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -281,8 +281,8 @@ struct IsolationGapTests {
     }
 
     /// A Sandbox removes its state directory and cgroups when released, and a new one collects
-    /// those of a uid block no live process holds (the liveness is the block's lock, not a pid),
-    /// but leaves a live block's alone.
+    /// those no live process uses (the liveness is a lock, not a pid: the uid block's for cgroups,
+    /// the state directory's own for state directories), but leaves a live one's alone.
     @Test func stateIsRemovedOnExitAndOnlyAbandonedStateIsCollected() throws {
         let state = "/run/assay-isolation-gaps-state"
         try #require(mkdir(state, 0o700) == 0 || errno == EEXIST)
@@ -297,10 +297,11 @@ struct IsolationGapTests {
         try staleCgroups.createSubtrees()
         let staleCgroupPaths = staleCgroups.placements.map(\.base)
         try #require(!staleCgroupPaths.isEmpty && staleCgroupPaths.allSatisfy { access($0, F_OK) == 0 })
-        // The live block of the suite's sandbox, as a directory here: it must survive.
+        // A live Sandbox's state directory here (its lock held): it must survive.
         let live = "\(state)/block-\(Gaps.block)"
         try #require(mkdir(live, 0o700) == 0 || errno == EEXIST)
-        defer { rmdir(live) }
+        let liveLock = try StateDirectoryLock(directory: live)
+        defer { rmdir(live); liveLock.release() }
 
         var sandbox: Sandbox? = try Sandbox(configuration: .init(stateDirectory: state, uidBase: Gaps.uidBase))
         let own = "\(state)/block-\(Int(sandbox!.uidRange.lowerBound) / UidBlocks.blockSize)"

@@ -212,6 +212,13 @@ int csandbox_netns_create(void);
 /// Fills `data` into a sealed memfd (the child's stdin); returns the fd or -errno.
 int csandbox_sealed_memfd(const uint8_t *_Nullable data, size_t len);
 
+// MARK: - Processes left by a dead assay (procs.c)
+
+/// Sends SIGKILL to every live process whose real uid is in [first_uid, last_uid], each through
+/// a pidfd taken before its uid is read (a recycled pid is never hit). Returns how many it found
+/// (zombies are not counted: they cannot be killed, only reaped), or -errno when /proc cannot be read.
+int csandbox_kill_uid_range(uint32_t first_uid, uint32_t last_uid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -110,8 +110,9 @@ struct HostTemplate {
         unlink(initBinary)
     }
 
-    /// Removes the state directories in `stateDirectory` whose uid block no live process holds
-    /// (their Sandbox crashed or was killed), and this process's own block's leftover.
+    /// Removes the state directories in `stateDirectory` that no live Sandbox uses (theirs crashed
+    /// or was killed; see StateDirectoryLock), and the leftover of this process's own block.
+    /// Before their mounts go, whatever still runs with the uids of a block no one holds is killed.
     static func removeStaleStateDirectories(in stateDirectory: String, ownBlock: Int) {
         for name in FileOps.entries(stateDirectory) {
             guard let block = UidBlocks.block(in: name, prefix: "block-") else { continue }
@@ -121,7 +122,10 @@ struct HostTemplate {
             if block == ownBlock {
                 removeStateDirectory(path)
             } else {
-                UidBlocks.ifAbandoned(block: block) { removeStateDirectory(path) }
+                StateDirectoryLock.ifAbandoned(path) {
+                    UidBlocks.ifAbandoned(block: block) {}
+                    removeStateDirectory(path)
+                }
             }
         }
     }
@@ -168,21 +172,26 @@ struct HostTemplate {
 /// executor or a worker still references when `assay grade` returns) never reaches its deinit,
 /// and exit() runs no deinit; atexit handlers do run.
 enum ExitCleanup {
-    private static let live = Mutex<[String: CgroupLayout]>([:])
+    private struct State: Sendable {
+        var cgroups: CgroupLayout
+        var lock: StateDirectoryLock
+    }
+    private static let live = Mutex<[String: State]>([:])
     private static let installed = Atomic<Bool>(false)
 
-    static func register(directory: String, cgroups: CgroupLayout) {
-        live.withLock { $0[directory] = cgroups }
+    static func register(directory: String, cgroups: CgroupLayout, lock: StateDirectoryLock) {
+        live.withLock { $0[directory] = State(cgroups: cgroups, lock: lock) }
         if !installed.exchange(true, ordering: .acquiringAndReleasing) {
             atexit { ExitCleanup.removeAll() }
         }
     }
 
     /// Removes one Sandbox's state now (its deinit) and forgets it.
-    static func remove(directory: String, cgroups: CgroupLayout) {
+    static func remove(directory: String, cgroups: CgroupLayout, lock: StateDirectoryLock) {
         live.withLock { _ = $0.removeValue(forKey: directory) }
         CgroupLayout.removeTrees(cgroups)
         HostTemplate.removeStateDirectory(directory)
+        lock.release()
     }
 
     private static func removeAll() {
@@ -190,9 +199,10 @@ enum ExitCleanup {
             defer { table = [:] }
             return table
         }
-        for (directory, cgroups) in all {
-            CgroupLayout.removeTrees(cgroups)
+        for (directory, state) in all {
+            CgroupLayout.removeTrees(state.cgroups)
             HostTemplate.removeStateDirectory(directory)
+            state.lock.release()
         }
     }
 }

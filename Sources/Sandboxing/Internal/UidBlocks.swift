@@ -35,14 +35,21 @@ enum UidBlocks {
         // No lock file: nobody ever claimed the block here, so nobody holds it.
         let fd = open("\(lockDirectory)/\(block).lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
-            guard errno == ENOENT else { return false }
+            guard errno == ENOENT, StrayProcesses.kill(uids: uids(of: block)) else { return false }
             body()
             return true
         }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+        // A dead holder's boxes may still run (see StrayProcesses): their mounts and cgroups
+        // can only go once they are dead.
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0, StrayProcesses.kill(uids: uids(of: block)) else { return false }
         body()
         return true
+    }
+
+    /// The uids of block `k`.
+    static func uids(of block: Int) -> ClosedRange<uid_t> {
+        uid_t(block * blockSize)...uid_t(block * blockSize + blockSize - 1)
     }
 
     /// The block number `k` in a name `<prefix><k>`, or nil.
@@ -63,11 +70,13 @@ enum UidBlocks {
         for block in first..<(first + blockCount) {
             let fd = open("\(dir)/\(block).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if fd < 0 { throw SandboxError(.hostSetupFailed, "cannot open \(dir)/\(block).lock", errno: errno) }
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            // Never a block whose uids a dead holder's box still runs with: those processes
+            // are killed first, and a block where some survive is skipped.
+            if flock(fd, LOCK_EX | LOCK_NB) == 0, StrayProcesses.kill(uids: uids(of: block)) {
                 return Claim(firstUid: uid_t(block * blockSize), block: block, fd: fd)
             }
             close(fd)
         }
-        throw SandboxError(.hostSetupFailed, "all \(blockCount) uid blocks are held by live assay processes")
+        throw SandboxError(.hostSetupFailed, "all \(blockCount) uid blocks are held by live assay processes or still run processes that could not be killed (see ps -eo uid,pid,stat,cmd)")
     }
 }
