@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (jobs: 4 times this).")
     var maxBodyMiB = 16
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing (between requests, or in the middle of one) before it is closed.")
+    var idleTimeoutSeconds = 60
+
     @OptionGroup var executorOptions: ExecutorOptions
 
     @OptionGroup var sandboxOptions: SandboxOptions
@@ -65,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.workers = workers
         config.queueCapacity = queueCapacity
         config.maxBodyBytes = maxBodyMiB << 20
+        config.idleTimeoutSeconds = idleTimeoutSeconds
         config.databasePath = db
         let logger = config.logger
         do {

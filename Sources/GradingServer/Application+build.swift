@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -12,6 +13,7 @@ public func buildApplication(_ config: ServerConfiguration) async throws -> some
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: services.metrics))
+    router.add(middleware: RouteFallbackMiddleware())
     if let token = config.token { router.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
     OpsController(services: services).addRoutes(to: router)
     RunCodeController(services: services).addRoutes(to: router)
@@ -19,8 +21,11 @@ public func buildApplication(_ config: ServerConfiguration) async throws -> some
     OpenRLHFController(services: services).addRoutes(to: router)
 
     let onRunning = config.onServerRunning
+    let http = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseAfterResponseHandler()],
+                                          idleTimeout: .seconds(Int64(config.idleTimeoutSeconds)))
     var app = Application(
         router: router,
+        server: .http1(configuration: http),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "assay"),
         onServerRunning: { channel in await onRunning?(channel.localAddress?.port ?? 0) },
         logger: config.logger)

@@ -5,15 +5,11 @@ import Rewards
 /// A client error with a message that says what is wrong (`{"error": {"message": ...}}`).
 func badRequest(_ message: String) -> HTTPError { HTTPError(.badRequest, message: message) }
 
-/// Reads a request body as one JSON document: at most `limit` bytes (413 beyond), valid UTF-8
-/// (400 naming the first bad byte), valid JSON (400 naming the offset).
+/// Reads a request body as one JSON document: at most `limit` bytes (413 beyond, see
+/// ``readBody(_:limit:drainLimit:)``), valid UTF-8 (400 naming the first bad byte), valid JSON
+/// (400 naming the offset).
 func readJSON(_ request: Request, limit: Int) async throws -> JSONValue {
-    let buffer: ByteBuffer
-    do {
-        buffer = try await request.body.collect(upTo: limit)
-    } catch is NIOTooManyBytesError {
-        throw HTTPError(.contentTooLarge, message: "the request body is larger than the limit of \(limit) bytes; split the batch or raise --max-body-mb")
-    }
+    let buffer = try await readBody(request, limit: limit, drainLimit: 4 * limit)
     let bytes = buffer.readableBytesView
     guard !bytes.isEmpty else { throw badRequest("the request body is empty; send a JSON object") }
     if let offset = firstInvalidUTF8(bytes) {

@@ -20,13 +20,12 @@ struct OpsController {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
+        let document = OpenAPIDocument.served(bearerRequired: services.configuration.token != nil)
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: Self.openAPIDocument)))
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
         }
     }
-
-    static let openAPIDocument: [UInt8] = Array(OpenAPIDocument.json.utf8)
 }
 
 /// Bearer-token check on every route but `/healthz` (load balancers probe it without secrets).

@@ -40,6 +40,10 @@ public struct ServerConfiguration: Sendable {
     /// Longest an item of a synchronous batch waits in the queue before it fails with an error
     /// (OpenRLHF's client gives up after 180 s; the `assay` clients wait 300 s).
     public var gradeQueueSeconds: Double = 120
+    /// A connection on which nothing arrives for this long is closed, unless a request on it is
+    /// being answered: a client idle between requests, one that stopped in the middle of a
+    /// request head (a head is counted only once complete) or of a body.
+    public var idleTimeoutSeconds: Int = 60
     /// Start the job runner (tests that inspect a job before it runs turn it off).
     public var runJobs = true
     public var logger: Logger = {
@@ -69,6 +73,9 @@ public struct ServerConfiguration: Sendable {
     public func validate() throws {
         guard (1...1024).contains(workers) else { throw ServerConfigurationError("--workers must be between 1 and 1024, got \(workers)") }
         guard (0...65535).contains(port) else { throw ServerConfigurationError("--port must be between 0 and 65535, got \(port)") }
+        guard (1...3600).contains(idleTimeoutSeconds) else {
+            throw ServerConfigurationError("--idle-timeout must be between 1 and 3600 seconds, got \(idleTimeoutSeconds)")
+        }
         if let token, token.count < 16 {
             throw ServerConfigurationError("the bearer token is \(token.count) characters; use at least 16 (e.g. `openssl rand -hex 32 > token`)")
         }

@@ -1,0 +1,144 @@
+import Foundation
+import GradingServer
+import Hummingbird
+import HummingbirdTesting
+import Rewards
+import Testing
+
+/// The server at the edges of HTTP, over real sockets: bodies too large, heads too large or never
+/// finished, clients that leave mid-body. After each, the server must have answered as far as
+/// the client lets it and must hold no socket of the connection (checked in /proc/net/tcp).
+@Suite("HTTP edges", .serialized, .onServerThreads)
+struct HTTPEdgeTests {
+    static let limit = 64 << 10
+
+    static func withServer(_ body: (Int) async throws -> Void) async throws {
+        let server = try await InProcessServer.start(TestEnv.config(StubBackend()) {
+            $0.quiet = true
+            $0.maxBodyBytes = limit
+            $0.idleTimeoutSeconds = 1
+        }, executor: ServerThreads.shared)
+        do { try await body(server.port) } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
+
+    static func released(_ port: Int, _ client: RawHTTPClient) async throws -> Bool {
+        try await eventually { !RawHTTPClient.serverHoldsSocket(serverPort: port, clientPort: client.localPort) }
+    }
+
+    static func post(_ size: Int, close: Bool) -> String {
+        "POST /v1/grade HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n"
+            + (close ? "Connection: close\r\n" : "") + "\r\n"
+    }
+
+    @Test func aTooLargeBodyWithConnectionCloseGetsItsStatusAndTheConnectionEnds() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send(Self.post(3 * Self.limit, close: true))
+            // The whole body is read (and dropped) before the answer: a client that sends all of
+            // it before reading is never left blocked in its send.
+            #expect(client.send([UInt8](repeating: UInt8(ascii: "a"), count: 3 * Self.limit)))
+            let (bytes, closed) = client.readToEnd()
+            #expect(RawHTTPClient.status(bytes) == 413, "\(String(decoding: bytes.prefix(300), as: UTF8.self))")
+            #expect(String(decoding: bytes, as: UTF8.self).contains("larger than the limit of \(Self.limit) bytes"))
+            #expect(closed, "the server did not close the connection after its 413")
+            // The client still holds its end open; the server's end is released all the same.
+            #expect(try await Self.released(port, client), "the server still holds the connection's socket")
+        }
+    }
+
+    @Test func aBodyFarPastTheLimitIsCutOffAndTheConnectionEnds() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send(Self.post(64 * Self.limit, close: false))
+            _ = client.send([UInt8](repeating: UInt8(ascii: "a"), count: 64 * Self.limit))  // may be cut off by the close
+            let (bytes, closed) = client.readToEnd()
+            #expect(closed, "the server did not end the connection")
+            if let status = RawHTTPClient.status(bytes) { #expect(status == 413) }
+            #expect(try await Self.released(port, client), "the server still holds the connection's socket")
+        }
+    }
+
+    @Test func aTooLargeBodyOnAKeepAliveConnectionLeavesItUsable() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send(Self.post(2 * Self.limit, close: false))
+            client.send([UInt8](repeating: UInt8(ascii: "a"), count: 2 * Self.limit))
+            client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let (bytes, closed) = client.readToEnd()
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(RawHTTPClient.status(bytes) == 413, "\(text.prefix(300))")
+            #expect(text.contains("HTTP/1.1 200"), "the request after the 413 got no answer: \(text.prefix(600))")
+            #expect(closed)
+        }
+    }
+
+    @Test func aMegabyteURLIsRefusedAndTheConnectionEnds() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            _ = client.send("GET /" + String(repeating: "x", count: 1 << 20) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            let (bytes, closed) = client.readToEnd()
+            #expect(closed, "the server did not end the connection")
+            if let status = RawHTTPClient.status(bytes) { #expect((400..<500).contains(status)) }
+            #expect(try await Self.released(port, client), "the server still holds the connection's socket")
+        }
+    }
+
+    @Test func aHalfSentHeadIsClosedAfterTheIdleTimeout() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  // no blank line: the head never ends
+            let (bytes, closed) = client.readToEnd()  // 30 s receive timeout; the server's idle timeout is 1 s
+            #expect(closed && bytes.isEmpty, "the half-sent head was held open (\(bytes.count) bytes back)")
+            #expect(try await Self.released(port, client))
+        }
+    }
+
+    @Test func aClientLeavingMidBodyIsNotCountedAsAServerError() async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send(Self.post(1000, close: false) + #"{"items": ["#)
+            shutdown(client.fd, Int32(SHUT_RDWR))
+            #expect(try await Self.released(port, client))
+            var metrics = ""
+            let counted = try await eventually {
+                metrics = (try? LoopbackHTTPConnection(port: port).get("/metrics")).map { String(decoding: $0.1, as: UTF8.self) } ?? ""
+                return metrics.contains(#"assay_http_requests_total{route="/v1/grade",status="499"} 1"#)
+            }
+            #expect(counted, "\(metrics.split(separator: "\n").filter { $0.hasPrefix("assay_http_requests_total") })")
+            #expect(!metrics.contains(#"status="500""#))
+        }
+    }
+
+    @Test func unknownPathsAndMethodsGetJSONErrors() async throws {
+        let app = try await buildApplication(TestEnv.config())
+        try await app.test(.router) { client in
+            let missing = try await client.get("/nope")
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(try missing.json["error"]?["message"]?.stringValue?.contains("/openapi.json") == true)
+            for (method, path, allow) in [(HTTPRequest.Method.trace, "/run_code", "POST"), (.get, "/run_code", "POST"),
+                                          (.delete, "/v1/jobs/abc", "GET"), (.put, "/healthz", "GET")] {
+                let r = try await client.execute(uri: path, method: method)
+                #expect(r.status == .methodNotAllowed, "\(method) \(path): \(r.status)")
+                #expect(r.headers[.allow] == allow, "\(method) \(path)")
+                #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
+            }
+        }
+    }
+
+    @Test func theDocumentDeclaresTheBearerOnlyWhereTheServerRequiresIt() async throws {
+        for token in [nil, "0123456789abcdef0123"] {
+            let app = try await buildApplication(TestEnv.config { $0.token = token })
+            try await app.test(.router) { client in
+                let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
+                let doc = try await client.get("/openapi.json", headers: headers).json
+                #expect((doc["security"] != nil) == (token != nil), "token \(token ?? "none"): security \(doc["security"]?.jsonText ?? "absent")")
+                #expect(doc["paths"]?["/healthz"]?["get"]?["security"] == .array([]))
+            }
+        }
+    }
+}
