@@ -7,8 +7,9 @@
 #   libsqlite3-dev             the daemon's job store
 #   python3-venv               the Python client tests: integrations/tests/setup_venv.sh makes a venv
 #                              with the sandbox-fusion client from PyPI (CI fails without it)
+#   chromium                   headless, renders `assay report`'s page in ReportBrowserTests (CI fails without it)
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy python3-sortedcontainers libopenblas-dev pkg-config libsqlite3-dev python3-venv)
+packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy python3-sortedcontainers libopenblas-dev pkg-config libsqlite3-dev python3-venv chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
