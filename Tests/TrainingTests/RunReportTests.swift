@@ -148,11 +148,12 @@ struct RunReportTests {
             {"step":1,"reward_mean":0.25}
             {"step":2,"reward_mean":0.5,"heldout_pass_at_1":0.25,"heldout_pass_at_n":0.5,"heldout_no_code_rate":0.125}
 
-            """, config: #"{"model":"m","data":"d","steps":3}"#, name: "control")
+            """, config: #"{"model":"m","data":"d","steps":3,"coinFlipControl":true}"#, name: "control")
         let report = try RunReport(directory: Self.fixture, control: control)
         let html = report.html()
         #expect(html.contains("<h2>Control run (dashed): <code>\(control)</code></h2>"))
         #expect(html.contains("<th colspan=\"3\">this run</th><th colspan=\"3\">control</th>"))
+        #expect(html.contains("<dt>reward</dt><dd>coin flip at the step&#39;s mean sandbox reward (control)</dd>"))
         #expect(html.contains("<td>+25.0 pts</td><td>50.0%</td><td>25.0%</td><td>-25.0 pts</td>"))
         for curve in [try svg("plot-reward", in: html), report.curveSVG()[...]] {
             #expect(curve.components(separatedBy: "stroke-dasharray").count - 1 == 6, "3 dashed curves and their legend lines")

@@ -35,6 +35,10 @@ struct RecipeSummary: Sendable, Equatable {
         add("learning rate", text("learningRate"))
         add("temperature", text("temperature"))
         add("pipeline", text("pipeline"))
+        // Which reward the learner got is what tells a run from its control.
+        if let coinFlip = recipe["coinFlipControl"] as? Bool {
+            add("reward", coinFlip ? "coin flip at the step's mean sandbox reward (control)" : "sandbox")
+        }
         return RecipeSummary(items: items)
     }
 }
