@@ -12,15 +12,19 @@ public struct CodeRun: Sendable {
     public var runTimeoutSeconds: Double
     /// Memory of the whole box in MiB.
     public var memoryMiB: Int
+    /// Files in the program's work dir before it runs, and the names read back after it
+    /// (SandboxFusion's `files` and `fetch_files`).
+    public var workDir: WorkDirExchange
 
     public init(language: Language, code: String, stdin: [UInt8] = [], compileTimeoutSeconds: Double = 10,
-                runTimeoutSeconds: Double = 10, memoryMiB: Int = 1024) {
+                runTimeoutSeconds: Double = 10, memoryMiB: Int = 1024, workDir: WorkDirExchange = WorkDirExchange()) {
         self.language = language
         self.code = code
         self.stdin = stdin
         self.compileTimeoutSeconds = compileTimeoutSeconds
         self.runTimeoutSeconds = runTimeoutSeconds
         self.memoryMiB = memoryMiB
+        self.workDir = workDir
     }
 }
 
@@ -32,11 +36,14 @@ public struct CodeRunOutcome: Sendable {
     public var compileFailed: Bool
     /// The program's run; nil when compilation failed.
     public var run: RunResult?
+    /// The requested work dir files that were there after the run, by name.
+    public var files: [String: [UInt8]]
 
-    public init(compile: RunResult?, compileFailed: Bool, run: RunResult?) {
+    public init(compile: RunResult?, compileFailed: Bool, run: RunResult?, files: [String: [UInt8]] = [:]) {
         self.compile = compile
         self.compileFailed = compileFailed
         self.run = run
+        self.files = files
     }
 }
 
@@ -84,7 +91,10 @@ public struct SandboxBackend: ExecutionBackend {
         limits.memoryBytes = request.memoryMiB << 20
         let program = try sandbox.prepare(source: request.code, profile: profile)
         if let failure = program.compileFailure {
-            return CodeRunOutcome(compile: failure, compileFailed: true, run: nil)
+            // Nothing ran: the files asked for are the ones sent (as SandboxFusion returns them).
+            let sent = request.workDir.files.filter { request.workDir.fetch.contains($0.name) }
+            return CodeRunOutcome(compile: failure, compileFailed: true, run: nil,
+                                  files: Dictionary(sent.map { ($0.name, $0.contents) }) { $1 })
         }
         var compile = program.compileRun
         if profile.compile != nil, compile == nil {
@@ -92,7 +102,7 @@ public struct SandboxBackend: ExecutionBackend {
             compile = RunResult(verdict: .ok, exitCode: 0, signal: nil, timeLimitClock: nil, cpuMilliseconds: 0,
                                 wallMilliseconds: 0, memoryBytes: 0, stdout: [], stderr: [], outputTruncated: false)
         }
-        let run = try sandbox.run(program, stdin: request.stdin, limits: limits)
-        return CodeRunOutcome(compile: compile, compileFailed: false, run: run)
+        let (run, fetched) = try sandbox.run(program, stdin: request.stdin, limits: limits, exchange: request.workDir)
+        return CodeRunOutcome(compile: compile, compileFailed: false, run: run, files: fetched)
     }
 }

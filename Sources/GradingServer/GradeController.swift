@@ -17,7 +17,10 @@ struct GradeController {
         let start = ContinuousClock.now
         let body = try await readJSON(request, limit: services.configuration.maxBodyBytes)
         let batch = try GradeBatch.parse(body, dataSets: services.dataSets, maxItems: services.configuration.maxBatchItems)
-        let results = try await services.gradeBatch(batch)
+        var graded = try await services.gradeBatch(batch).makeIterator()
+        let results = batch.rawItems.enumerated().map { n, raw in
+            batch.invalid[n].map { GradeBatch.invalidResult(index: n, raw: raw, message: $0) } ?? graded.next()!
+        }
         let ms = (ContinuousClock.now - start).seconds * 1000
         return jsonResponse(.object([("results", .array(results)), ("summary", GradeOutput.summary(results, elapsedMs: ms))]))
     }
@@ -32,7 +35,8 @@ struct GradeController {
         if let key, key.isEmpty || key.count > 255 {
             throw badRequest("the Idempotency-Key header must be 1 to 255 characters")
         }
-        let items = batch.items.map(\.raw.jsonText)
+        // Every item as sent: one that cannot be read is reported when its turn comes.
+        let items = batch.rawItems.map(\.jsonText)
         let optionsText = batch.options.json.jsonText
         let hash = fnv1a((items.joined(separator: "\n") + "\n" + optionsText).utf8)
         let stored: (id: String, created: Bool)

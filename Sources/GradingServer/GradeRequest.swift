@@ -24,6 +24,9 @@ struct GradeItem: Sendable {
 /// Batch-wide grading options (`options` in the request).
 struct GradeOptions: Sendable {
     var grader = GraderOptions()
+    /// `invalid_items: "error"`: an item that cannot be read (unknown problem id, malformed
+    /// problem) gets an error result and the rest are graded, instead of a 4xx for the batch.
+    var reportInvalidItems = false
 
     static func parse(_ f: Fields?) throws -> GradeOptions {
         var o = GradeOptions()
@@ -38,15 +41,19 @@ struct GradeOptions: Sendable {
             }
             o.grader.checker = checker
         }
-        if let t = try f.optionalDouble("time_limit") {
-            guard t > 0 && t <= 60 else { throw badRequest("field 'options.time_limit' must be in (0, 60] CPU seconds per test") }
+        if let t = try f.optionalLimit("time_limit", LimitRanges.testSeconds, "CPU seconds per test") {
             o.grader.timeLimitSeconds = t
         }
-        if let m = try f.optionalInt("memory_mb") {
-            guard (16...65536).contains(m) else { throw badRequest("field 'options.memory_mb' must be 16 to 65536 MiB") }
-            o.grader.defaultMemoryLimitMiB = m
+        if let m = try f.optionalLimit("memory_mb", LimitRanges.memoryMiB, "MiB") {
+            o.grader.defaultMemoryLimitMiB = Int(m)
         }
         if let s = try f.optionalBool("stop_at_first_failure") { o.grader.stopAtFirstFailure = s }
+        if let v = try f.optionalString("invalid_items") {
+            guard v == "reject" || v == "error" else {
+                throw badRequest("field 'options.invalid_items' must be \"reject\" (a 4xx for the batch, the default) or \"error\" (an error result for that item)")
+            }
+            o.reportInvalidItems = v == "error"
+        }
         return o
     }
 
@@ -58,6 +65,7 @@ struct GradeOptions: Sendable {
         if let t = grader.timeLimitSeconds { o.append(("time_limit", .double(t))) }
         o.append(("memory_mb", .number(grader.defaultMemoryLimitMiB)))
         o.append(("stop_at_first_failure", .bool(grader.stopAtFirstFailure)))
+        if reportInvalidItems { o.append(("invalid_items", .string("error"))) }
         return .object(o)
     }
 }
@@ -66,6 +74,10 @@ struct GradeOptions: Sendable {
 struct GradeBatch: Sendable {
     var items: [GradeItem]
     var options: GradeOptions
+    /// Items that could not be read, by request index, with why (`invalid_items: "error"` only).
+    var invalid: [Int: String] = [:]
+    /// Every item as sent, in order (what a job stores).
+    var rawItems: [JSONValue] = []
 
     static func parse(_ body: JSONValue, dataSets: DataSets, maxItems: Int) throws -> GradeBatch {
         let f = try Fields(body)
@@ -77,10 +89,24 @@ struct GradeBatch: Sendable {
         let options = try GradeOptions.parse(try f.optionalObject("options"))
         var items: [GradeItem] = []
         items.reserveCapacity(rawItems.count)
+        var invalid: [Int: String] = [:]
         for (n, raw) in rawItems.enumerated() {
-            items.append(try parseItem(raw, index: n, dataSets: dataSets))
+            do {
+                items.append(try parseItem(raw, index: n, dataSets: dataSets))
+            } catch let error as HTTPError where options.reportInvalidItems {
+                invalid[n] = error.body ?? "\(error)"
+            }
         }
-        return GradeBatch(items: items, options: options)
+        return GradeBatch(items: items, options: options, invalid: invalid, rawItems: rawItems)
+    }
+
+    /// The result of an item that could not be read (same shape as a graded one).
+    static func invalidResult(index: Int, raw: JSONValue, message: String) -> JSONValue {
+        var o: [(String, JSONValue)] = [("index", .number(index))]
+        if let id = raw["id"], case .string = id { o.append(("id", id)) } else if let id = raw["id"], case .int = id { o.append(("id", id)) }
+        o += [("reward", .null), ("reason", .string("error")), ("tests_selected", .number(0)), ("tests_passed", .number(0)),
+              ("tests", .array([])), ("error", .string("invalid item: \(message)"))]
+        return .object(o)
     }
 
     static func parseItem(_ raw: JSONValue, index n: Int, dataSets: DataSets) throws -> GradeItem {

@@ -76,6 +76,15 @@ struct Fields {
         return d
     }
 
+    /// A limit the client may send: a number within `range` (NaN and Infinity are in none), else
+    /// a 400 that gives the range.
+    func optionalLimit(_ key: String, _ range: ClosedRange<Double>, _ unit: String) throws -> Double? {
+        guard let v = value[key], !v.isNull else { return nil }
+        guard let d = v.doubleValue else { throw wrongType(key, "a number", v) }
+        if let problem = LimitRanges.violation(d, range, unit) { throw badRequest("field '\(name(key))' \(problem)") }
+        return d
+    }
+
     func optionalInt(_ key: String) throws -> Int? {
         guard let v = value[key], !v.isNull else { return nil }
         if let i = v.intValue { return i }

@@ -66,25 +66,40 @@ enum OpenAPIDocument {
      "compile_timeout": {
       "type": "number",
       "default": 10,
-      "description": "seconds, (0, 300]"
+      "minimum": 0.01,
+      "maximum": 300,
+      "description": "wall and CPU seconds of the compiler; a compiler stopped by it is a TimeLimitExceeded compile_result"
      },
      "run_timeout": {
       "type": "number",
       "default": 10,
-      "description": "wall and CPU seconds, (0, 300]"
+      "minimum": 0.01,
+      "maximum": 300,
+      "description": "wall and CPU seconds"
      },
      "memory_limit_MB": {
       "type": "integer",
       "default": -1,
-      "description": "MiB of the whole box; -1: the server default (1024)"
+      "description": "MiB of the whole box, 16 to 65536; -1: the server default (1024)"
      },
      "files": {
       "type": "object",
-      "description": "must be empty (not supported)"
+      "maxProperties": 64,
+      "additionalProperties": {
+       "type": [
+        "string",
+        "null"
+       ]
+      },
+      "description": "{name: base64 or null}: written into the program's work dir (its current directory) before it runs; plain file names only; 16 MiB in all once decoded; null entries are skipped"
      },
      "fetch_files": {
       "type": "array",
-      "description": "must be empty (not supported)"
+      "maxItems": 64,
+      "items": {
+       "type": "string"
+      },
+      "description": "plain file names read back from the work dir after the run (whatever its outcome) into the response's files; a name missing, a symlink, not a regular file or past 16 MiB in all is left out"
      }
     }
    },
@@ -146,7 +161,11 @@ enum OpenAPIDocument {
       "type": "null"
      },
      "files": {
-      "type": "object"
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      },
+      "description": "fetch_files that were there after the run, base64"
      }
     }
    },
@@ -204,11 +223,24 @@ enum OpenAPIDocument {
      },
      "time_limit": {
       "type": "number",
+      "minimum": 0.01,
+      "maximum": 60,
       "description": "CPU seconds per test"
      },
      "memory_mb": {
       "type": "integer",
+      "minimum": 16,
+      "maximum": 65536,
       "default": 1024
+     },
+     "invalid_items": {
+      "type": "string",
+      "enum": [
+       "reject",
+       "error"
+      ],
+      "default": "reject",
+      "description": "reject: an item that cannot be read (unknown problem id, malformed problem) fails the request with a 4xx; error: that item's result has reward null and an error, and the rest are graded"
      },
      "stop_at_first_failure": {
       "type": "boolean",

@@ -33,26 +33,17 @@ struct RunCodeController {
         guard let language = languages[languageName] else {
             throw badRequest("unsupported language '\(languageName)'; this server runs: \(languages.keys.sorted().joined(separator: ", "))")
         }
-        let compileTimeout = try f.optionalDouble("compile_timeout") ?? 10
-        let runTimeout = try f.optionalDouble("run_timeout") ?? 10
-        for (name, v) in [("compile_timeout", compileTimeout), ("run_timeout", runTimeout)] where !(v > 0 && v <= 300) {
-            throw badRequest("field '\(name)' is \(v); it must be more than 0 and at most 300 seconds")
-        }
-        let memory = try f.optionalInt("memory_limit_MB") ?? -1
-        // -1 (SandboxFusion's default) or 0: no limit asked for; the server's default applies.
-        guard memory <= 0 || (4...65536).contains(memory) else {
-            throw badRequest("field 'memory_limit_MB' is \(memory); use -1 (server default) or 4 to 65536 MiB")
+        let compileTimeout = try f.optionalLimit("compile_timeout", LimitRanges.runSeconds, "seconds") ?? 10
+        let runTimeout = try f.optionalLimit("run_timeout", LimitRanges.runSeconds, "seconds") ?? 10
+        // -1 is SandboxFusion's default (no limit asked for): the server's default applies.
+        var memory = defaultMemoryMiB
+        if f.value["memory_limit_MB"]?.doubleValue != -1,
+           let asked = try f.optionalLimit("memory_limit_MB", LimitRanges.memoryMiB, "MiB (or -1: the server's default, \(defaultMemoryMiB) MiB)") {
+            memory = Int(asked)
         }
         let stdin = try f.optionalString("stdin") ?? ""
-        if let files = f.value["files"], !files.isNull {
-            guard let o = files.objectValue else { throw f.wrongType("files", "an object {path: base64}", files) }
-            if !o.isEmpty { throw badRequest("field 'files' is not supported by this server (send the program as 'code' and its input as 'stdin')") }
-        }
-        if let fetch = try f.optionalArray("fetch_files"), !fetch.isEmpty {
-            throw badRequest("field 'fetch_files' is not supported by this server; programs cannot hand files back")
-        }
         let run = CodeRun(language: language, code: code, stdin: Array(stdin.utf8), compileTimeoutSeconds: compileTimeout,
-                          runTimeoutSeconds: runTimeout, memoryMiB: memory > 0 ? memory : defaultMemoryMiB)
+                          runTimeoutSeconds: runTimeout, memoryMiB: memory, workDir: try RunCodeFiles.parse(f))
         return Parsed(run: run, budgetSeconds: (language == .cpp ? compileTimeout : 0) + runTimeout)
     }
 
@@ -107,11 +98,11 @@ struct RunCodeController {
     }
 
     static func response(_ outcome: Result<CodeRunOutcome, SandboxError>) -> JSONValue {
-        func body(_ status: String, _ message: String, compile: JSONValue, run: JSONValue) -> JSONValue {
+        func body(_ status: String, _ message: String, compile: JSONValue, run: JSONValue, files: [String: [UInt8]] = [:]) -> JSONValue {
             .object([
                 ("status", .string(status)), ("message", .string(message)),
                 ("compile_result", compile), ("run_result", run),
-                ("executor_pod_name", .null), ("files", .object([])),
+                ("executor_pod_name", .null), ("files", RunCodeFiles.json(files)),
             ])
         }
         switch outcome {
@@ -120,10 +111,10 @@ struct RunCodeController {
         case .success(let o):
             let compile = o.compile.map { commandResult($0, compileOutput: true) } ?? .null
             guard let run = o.run else {
-                return body("Failed", "compilation failed", compile: compile, run: .null)
+                return body("Failed", "compilation failed", compile: compile, run: .null, files: o.files)
             }
             let ok = run.verdict == .ok
-            return body(ok ? "Success" : "Failed", "", compile: compile, run: commandResult(run))
+            return body(ok ? "Success" : "Failed", "", compile: compile, run: commandResult(run), files: o.files)
         }
     }
 }

@@ -69,8 +69,9 @@ final class ServerServices: Sendable {
         do { try pool.admit(batch.items.count) } catch { throw httpError(for: error) }
         let deadline = ContinuousClock.now + .seconds(configuration.gradeQueueSeconds)
         return await withTaskGroup(of: (Int, JSONValue).self) { group in
-            for item in batch.items {
-                group.addTask { (item.index, await self.grade(item, options: batch.options, deadline: deadline)) }
+            // By position: with `invalid_items: "error"` the items' own indices have gaps.
+            for (position, item) in batch.items.enumerated() {
+                group.addTask { (position, await self.grade(item, options: batch.options, deadline: deadline)) }
             }
             var results = [JSONValue](repeating: .null, count: batch.items.count)
             for await (i, r) in group { results[i] = r }

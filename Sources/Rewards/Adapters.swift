@@ -271,12 +271,7 @@ public enum ProblemLoader {
                 switch type {
                 case "stdin": cases.append(.stdio(input, output))
                 case "functional":
-                    var args: [JSONValue] = []
-                    for (ln, line) in input.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-                        do { args.append(try JSONValue(parsing: String(line))) } catch {
-                            throw FieldError(field: "tests[\(n)].input", message: "argument line \(ln + 1) is not JSON: \(error)")
-                        }
-                    }
+                    let args = try argumentLines(input, field: "tests[\(n)].input")
                     let expected: JSONValue
                     do { expected = try JSONValue(parsing: output) } catch {
                         throw FieldError(field: "tests[\(n)].output", message: "not JSON: \(error)")
@@ -305,7 +300,7 @@ public enum ProblemLoader {
             var cases: [TestCase] = []
             for (n, (i, o)) in zip(inputs, outputs).enumerated() {
                 if fn != nil {
-                    cases.append(.call(nil, i.arrayValue ?? [i], expected: o))
+                    cases.append(try tacoCall(input: i, output: o, field: "\(f)", index: n))
                 } else {
                     cases.append(.stdio(try text(i, field: "\(f).inputs[\(n)]"), try text(o, field: "\(f).outputs[\(n)]")))
                 }
@@ -524,9 +519,10 @@ public enum ProblemLoader {
                 comparison = .absoluteTolerance(atol)
             }
         }
-        func number(_ key: String) throws -> Double? {
+        func number(_ key: String, _ range: ClosedRange<Double>, _ unit: String) throws -> Double? {
             guard let v = r[key], !v.isNull else { return nil }
-            guard let d = v.doubleValue, d > 0 else { throw FieldError(field: key, message: "must be a positive number") }
+            guard let d = v.doubleValue else { throw FieldError(field: key, message: "must be a number, got \(v.typeName)") }
+            if let problem = LimitRanges.violation(d, range, unit) { throw FieldError(field: key, message: problem) }
             return d
         }
         var solutions: [String] = []
@@ -536,7 +532,8 @@ public enum ProblemLoader {
         }
         var p = Problem(id: pid, source: try optionalString(r, "source") ?? "native", statement: try optionalString(r, "statement"), tests: cases,
                         entryPoint: try optionalString(r, "entry_point"), checker: checker, callComparison: comparison,
-                        timeLimitSeconds: try number("time_limit"), memoryLimitMiB: try number("memory_mb").map { Int($0) },
+                        timeLimitSeconds: try number("time_limit", LimitRanges.testSeconds, "CPU seconds per test"),
+                        memoryLimitMiB: try number("memory_mb", LimitRanges.memoryMiB, "MiB").map { Int($0) },
                         setupCode: try optionalString(r, "setup"), solutionPrefix: try optionalString(r, "solution_prefix"),
                         referenceSolutions: solutions)
         p.scriptCallsCheck = r["check_entry_point"]?.boolValue ?? false

@@ -15,7 +15,7 @@ public struct PreparedProgram: Sendable {
 
 /// Compiled artefacts keyed by the exact profile, compile command and source text (a dictionary
 /// compares keys in full, so two sources can never share an entry by a hash collision).
-/// Failures are cached too: compiling is deterministic.
+/// Compile errors are cached too (compiling is deterministic); a compiler stopped by a limit is not.
 final class ArtefactCache: Sendable {
     struct Key: Hashable, Sendable {
         var profile: String
@@ -84,7 +84,9 @@ extension Sandbox {
             failure.compileOutput = why
             entry = .failure(failure)
         }
-        artefacts.store(key, entry)
+        // A compiler stopped by a limit (time, memory, output) may succeed with more: only what
+        // the compiler itself decided (success, or an error exit) is deterministic and cached.
+        if run.verdict == .ok || run.verdict == .runtimeError { artefacts.store(key, entry) }
         return program(entry, run: run, cached: false)
     }
 

@@ -130,13 +130,16 @@ public final class Sandbox: Sendable {
     struct Execution {
         var result: RunResult
         var collected: [UInt8]?
+        /// `exchange.fetch` files read back after the run.
+        var fetched: [String: [UInt8]] = [:]
     }
 
     /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
                  collectIsOptional: Bool = false, programIsInit: Bool = false,
-                 outOfMemoryMarkers: [String] = [], warmHarness: WarmHarnessSetup? = nil) throws(SandboxError) -> Execution {
+                 outOfMemoryMarkers: [String] = [], warmHarness: WarmHarnessSetup? = nil,
+                 exchange: WorkDirExchange? = nil) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -144,7 +147,8 @@ public final class Sandbox: Sendable {
 
         var box = Box(slot: slot)
         defer { box.destroy() }
-        try box.create(limits: limits, files: files, template: template)
+        try box.create(limits: limits, files: files, template: template, workFileBytes: exchange?.files.reduce(0) { $0 + $1.contents.count } ?? 0)
+        if let exchange { try box.placeWorkFiles(exchange.files) }
 
         // The box init is ours, not the program's: it gets a process slot of its own on top.
         var processLimits = limits
@@ -232,7 +236,8 @@ public final class Sandbox: Sendable {
                 collected = nil
             }
         }
-        return Execution(result: result, collected: collected)
+        let fetched = exchange.map { box.fetchWorkFiles($0.fetch, limit: $0.fetchLimitBytes) } ?? [:]
+        return Execution(result: result, collected: collected, fetched: fetched)
     }
 
     private func rlimits(for limits: Limits, hasCgroup: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {

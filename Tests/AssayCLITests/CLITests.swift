@@ -61,6 +61,19 @@ struct CLITests {
         #expect(out.stdout.contains("\"status\":\"RE\"") && out.stdout.contains("\"exit_code\":4"))
     }
 
+    /// verl's parquet rows with call-based ground truth (one JSON argument per line, JSON text
+    /// outputs): `assay grade` reads them as verl's harness does, `Solution` methods included.
+    @Test func gradeReadsVerlCallBasedGroundTruth() throws {
+        let out = try assay(["grade", "--problems", "testdata/problems/verl-fn-2.jsonl", "--responses", "testdata/responses/verl-fn-2.jsonl", "--jobs", "1"])
+        #expect(out.status == 0, "\(out.stderr)")
+        var rewards: [String: Int] = [:]
+        for line in out.stdout.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            rewards[object["id"] as? String ?? "?"] = object["reward"] as? Int
+        }
+        #expect(rewards == ["choco-right": 1, "choco-wrong": 0, "words-right": 1, "words-wrong": 0], "\(out.stdout)")
+    }
+
     @Test func cppCompilesAndRuns() throws {
         let out = try assay(["run", "--profile", "cpp", "--stdin", "testdata/examples/aplusb.in", "testdata/examples/aplusb.cpp"])
         #expect(out.status == 0)

@@ -75,4 +75,34 @@ struct SandboxServerTests {
             #expect(results[2]["reason"] == "wrong_answer")
         }
     }
+
+    /// verl's call-based ground truth (one JSON argument per line, JSON text outputs), as verl's
+    /// own harness reads it, on both paths that take TACO-shaped labels: a correct `Solution`
+    /// method and a correct plain function pass, wrong ones fail.
+    @Test func verlCallBasedGroundTruthOnGetRewardAndGrade() async throws {
+        let choco: JSONValue = ["fn_name": "buyChoco", "inputs": ["[1, 2, 2]\n3", "[3, 2, 3]\n3"], "outputs": ["0", "3"]]
+        let words: JSONValue = ["fn_name": "reverseWords", "inputs": ["\"hello world\"\n\" \""], "outputs": ["[\"world hello\", 2]"]]
+        let chocoRight = "```python\nclass Solution:\n    def buyChoco(self, prices: List[int], money: int) -> int:\n        a, b = sorted(prices)[:2]\n        return money - a - b if a + b <= money else money\n```"
+        let chocoWrong = "```python\nclass Solution:\n    def buyChoco(self, prices, money):\n        return money - min(prices)\n```"
+        let wordsRight = "```python\ndef reverseWords(s, sep):\n    w = s.split(sep)\n    return sep.join(reversed(w)), len(w)\n```"
+        let cases: [(JSONValue, String, Int)] = [(choco, chocoRight, 1), (choco, chocoWrong, 0), (words, wordsRight, 1)]
+        try await Self.app().test(.router) { client in
+            let reward: JSONValue = [
+                "query": .array(cases.map { .string("prompt" + $0.1) }), "prompts": .array(cases.map { _ in "prompt" }),
+                "labels": .array(cases.map { .string($0.0.jsonText) }),
+            ]
+            let r = try await client.post("/get_reward", reward.jsonText)
+            #expect(r.status == .ok, "\(r.text)")
+            #expect(try r.json["rewards"] == .array(cases.map { .double(Double($0.2)) }), "\(r.text)")
+            var items: [JSONValue] = []
+            for (tests, response, _) in cases {
+                items.append(.object([("problem", .object([("tests", tests)])), ("format", .string("taco")), ("response", .string(response))]))
+            }
+            let grade: JSONValue = .object([("items", .array(items))])
+            let g = try await client.post("/v1/grade", grade.jsonText)
+            #expect(g.status == .ok, "\(g.text)")
+            let results = try #require(try g.json["results"]?.arrayValue)
+            #expect(results.map { $0["reward"] } == cases.map { .number($0.2) }, "\(g.text)")
+        }
+    }
 }

@@ -56,6 +56,33 @@ import Foundation
         #expect(CallComparison.tacoUnwrap.matches(.int("6"), .array([.int("6")])))
     }
 
+    /// verl's call-based ground truth: each input is text with one JSON argument per line, each
+    /// output JSON text (as verl's prime_code harness and LiveCodeBench read them).
+    @Test func verlCallBasedGroundTruthIsOneJSONArgumentPerLine() throws {
+        let gt: JSONValue = try JSONValue(parsing: #"{"tests": {"fn_name": "buyChoco", "inputs": ["[1, 2, 2]\n3", "[3, 2, 3]\n3\n"], "outputs": ["0", "3"]}}"#)
+        let p = try ProblemLoader.adapt(gt, index: 0, format: .taco)
+        #expect(p.entryPoint == "buyChoco")
+        #expect(p.tests.map(\.kind) == [
+            .call(function: nil, arguments: [.array([.int("1"), .int("2"), .int("2")]), .int("3")], expected: .int("0")),
+            .call(function: nil, arguments: [.array([.int("3"), .int("2"), .int("3")]), .int("3")], expected: .int("3")),
+        ])
+        // A JSON string as the expected value, and a list the TACO comparison unwraps.
+        let strings = try ProblemLoader.adapt(try JSONValue(parsing: #"{"tests": {"fn_name": "f", "inputs": ["\"ab\""], "outputs": ["[\"ba\"]"]}}"#), index: 0, format: .taco)
+        #expect(strings.tests[0].kind == .call(function: nil, arguments: [.string("ab")], expected: .array([.string("ba")])))
+        #expect(strings.callComparison.matches(.string("ba"), .array([.string("ba")])))
+        // TACO's own form (argument lists, values) is unchanged.
+        let taco = try ProblemLoader.adapt(try JSONValue(parsing: #"{"tests": {"fn_name": "f", "inputs": [[[1, 2], 3]], "outputs": [[4]]}}"#), index: 0, format: .taco)
+        #expect(taco.tests[0].kind == .call(function: nil, arguments: [.array([.int("1"), .int("2")]), .int("3")], expected: .array([.int("4")])))
+        // Text that is not one JSON value per line says which line and field.
+        #expect(throws: (any Error).self) { try ProblemLoader.adapt(try JSONValue(parsing: #"{"tests": {"fn_name": "f", "inputs": ["[1, 2"], "outputs": ["1"]}}"#), index: 0, format: .taco) }
+        do {
+            _ = try ProblemLoader.adapt(try JSONValue(parsing: #"{"tests": {"fn_name": "f", "inputs": ["1"], "outputs": ["not json"]}}"#), index: 0, format: .taco)
+            Issue.record("accepted an expected value that is not JSON")
+        } catch let e as ProblemLoader.FieldError {
+            #expect(e.field == "tests.outputs[0]" && e.message.contains("not JSON"), "\(e)")
+        }
+    }
+
     @Test func humanEvalPlusAndMbppPlusNeedExpectedValues() throws {
         let hp = try load("humanevalplus-3.jsonl")
         #expect(hp.problems.allSatisfy { $0.needsExpectedValues && $0.maxTests == 0 && $0.entryPoint != nil })

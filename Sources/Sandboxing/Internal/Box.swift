@@ -33,9 +33,11 @@ struct Box {
         uid = slot.uid
     }
 
-    mutating func create(limits: Limits, files: [BoxFile], template: HostTemplate) throws(SandboxError) {
+    /// `workFileBytes`: what the host will place in /work (``WorkDirExchange``), on top of the
+    /// program's own work dir quota.
+    mutating func create(limits: Limits, files: [BoxFile], template: HostTemplate, workFileBytes: Int = 0) throws(SandboxError) {
         let appBytes = files.reduce(0) { $0 + $1.contents.count }
-        let rc = Shim.mountBox(root, sizeBytes: limits.workDirBytes + appBytes + (1 << 20), inodes: limits.workDirInodes + 64)
+        let rc = Shim.mountBox(root, sizeBytes: limits.workDirBytes + appBytes + workFileBytes + (1 << 20), inodes: limits.workDirInodes + 64)
         guard rc == 0 else {
             throw SandboxError(.isolationUnavailable, "cannot mount the box tmpfs at \(root); assay needs CAP_SYS_ADMIN", errno: rc)
         }
