@@ -9,13 +9,16 @@ final class RawHTTPClient {
     /// The client's own port: the server's socket of this connection is (server port, this).
     let localPort: Int
 
-    init(port: Int, timeoutSeconds: Int = 30) throws {
+    /// - Parameter sendBufferBytes: a small one makes a send block as soon as the server stops
+    ///   reading, instead of vanishing into the kernel's buffers.
+    init(port: Int, timeoutSeconds: Int = 30, sendBufferBytes: Int32? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         self.fd = fd
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = sendBufferBytes { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
