@@ -41,7 +41,8 @@ def post(path, body, url=None, token=None, timeout=None, attempts=5):
 
 def problem_from_ground_truth(ground_truth):
     """verl/TACO ground truth ({"inputs", "outputs", "fn_name"?}, a dict or JSON text) or
-    open-r1 verification_info ({"test_cases": [{"input", "output"}]}) -> an inline item part."""
+    open-r1 verification_info ({"test_cases": [{"input", "output"}]}) -> an inline item part.
+    Raises ValueError (or TypeError/KeyError) for ground truth that is neither."""
     gt = json.loads(ground_truth) if isinstance(ground_truth, str) else ground_truth
     if isinstance(gt, dict) and "test_cases" in gt:
         tests = [{"stdin": t["input"], "stdout": t["output"]} for t in gt["test_cases"]]
@@ -59,3 +60,25 @@ def grade(items, options=None, **kw):
     if options:
         body["options"] = options
     return post("/v1/grade", body, **kw)["results"]
+
+
+def grade_rows(rows, options=None, **kw):
+    """Grades one batch row by row: each row is a callable that returns its item (a dict) or
+    raises ValueError/TypeError/KeyError for a malformed row. A malformed row, and one the
+    server cannot read (an unknown problem id, outputs and inputs of different lengths), gets
+    a result with reward None and an "error"; the other rows are graded in one request."""
+    results, items, where = [], [], []
+    for n, row in enumerate(rows):
+        try:
+            item = row()
+        except (ValueError, TypeError, KeyError) as e:
+            results.append({"index": n, "reward": None, "error": f"invalid row: {type(e).__name__}: {e}"})
+            continue
+        results.append(None)
+        where.append(n)
+        items.append(dict(item, id=n))
+    if items:
+        graded = grade(items, dict(options or {}, invalid_items="error"), **kw)
+        for n, result in zip(where, graded):
+            results[n] = result
+    return results

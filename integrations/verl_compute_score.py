@@ -1,24 +1,42 @@
 """verl reward functions backed by the assay grading server.
 
-Batch reward manager (one HTTP request per batch; recommended):
+Current verl (0.9, the reward loop; `reward.*` keys):
 
-    reward_model:                       # Aug-2026 layout: reward.reward_manager / reward.custom_reward_function
-      reward_manager: batch
-    custom_reward_function:
-      path: integrations/verl_compute_score.py
-      name: compute_score_batch
+    reward.custom_reward_function.path=integrations/verl_compute_score.py     # a file path, or
+    reward.custom_reward_function.path=pkg://assay_integrations.verl_compute_score   # after pip install ./integrations
+    reward.custom_reward_function.name=compute_score_async                    # or compute_score
 
-Per-sample managers (naive, prime, the reward loop's naive/rate_limited) use `compute_score`
-(`async` in the reward loop: `compute_score_async`).
+The reward loop calls the function once per sample (`async` ones are awaited); the reward
+manager stays `naive` (or `rate_limited`, `dapo`). verl loads the file by its path with
+`load_extern_object`: it needs nothing on PYTHONPATH.
+
+Older verl (before the reward loop, with the `batch` reward manager; legacy top-level keys):
+
+    reward_model.reward_manager=batch
+    custom_reward_function.path=integrations/verl_compute_score.py
+    custom_reward_function.name=compute_score_batch
 
 The ground truth is verl's `reward_model.ground_truth`: {"inputs": [...], "outputs": [...],
-"fn_name"?: ...} (a dict or JSON text), open-r1's verification_info, or an assay-native problem.
-A reward is 1.0 iff every sampled test passes (DeepCoder); an item the server could not grade
-scores 0.0 with "error" set in the returned dict (logged by verl as reward_extra_info).
+"fn_name"?: ...} (a dict or JSON text; call-based inputs as verl writes them, one JSON argument
+per line), open-r1's verification_info, or an assay-native problem. A reward is 1.0 iff every
+sampled test passes (DeepCoder). A row that could not be graded (a sandbox fault, malformed
+ground truth, an unknown problem id) scores 0.0 with "error" 1.0 in the returned dict (logged by
+verl as reward_extra_info); the other rows of the batch are graded.
 """
 import asyncio
 
-from assay_client import grade, problem_from_ground_truth
+if __package__:
+    from .assay_client import grade_rows, problem_from_ground_truth
+else:
+    # Loaded by file path (verl's load_extern_object): the client is the file beside this one.
+    import importlib.util as _util
+    import os as _os
+
+    _spec = _util.spec_from_file_location(
+        "assay_client", _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "assay_client.py"))
+    _client = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_client)
+    grade_rows, problem_from_ground_truth = _client.grade_rows, _client.problem_from_ground_truth
 
 # Options sent with every batch (see GET /openapi.json, GradeOptions).
 OPTIONS = {"max_tests": 15}
@@ -33,21 +51,21 @@ def _score(result):
     }
 
 
+def _row(solution, ground_truth):
+    return lambda: {"response": solution, **problem_from_ground_truth(ground_truth)}
+
+
 def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
-    """verl's `batch` reward manager: one call per batch, one result dict per sample."""
-    items = []
-    for i, (solution, gt) in enumerate(zip(solution_strs, ground_truths)):
-        item = {"id": i, "response": solution}
-        item.update(problem_from_ground_truth(gt))
-        items.append(item)
-    if not items:
+    """verl's `batch` reward manager (older verl): one call per batch, one result dict per sample."""
+    rows = [_row(s, gt) for s, gt in zip(solution_strs, ground_truths)]
+    if not rows:
         return []
-    results = grade(items, OPTIONS, url=kwargs.get("assay_url"), token=kwargs.get("assay_token"))
+    results = grade_rows(rows, OPTIONS, url=kwargs.get("assay_url"), token=kwargs.get("assay_token"))
     return [_score(r) for r in results]
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """The per-sample signature (naive/prime managers call it positionally)."""
+    """The per-sample signature (the reward loop's managers, and the older naive/prime managers)."""
     return compute_score_batch([data_source], [solution_str], [ground_truth], [extra_info], **kwargs)[0]
 
 
