@@ -55,7 +55,11 @@ struct GradeController {
 
     func job(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let withResults = request.uri.queryParameters.get("results") != "false"
+        let results = request.uri.queryParameters.get("results")
+        guard results == nil || results == "true" || results == "false" else {
+            throw badRequest("query parameter 'results' must be true or false, got '\(results ?? "")'")
+        }
+        let withResults = results != "false"
         guard let snap = try await services.jobs.snapshot(id, withResults: withResults) else {
             throw HTTPError(.notFound, message: "no job '\(id)'")
         }

@@ -120,6 +120,11 @@ struct GradeBatch: Sendable {
         }
         let problem: Problem
         let fromDataSet: Bool
+        // Checked even when an inline problem wins, as the response's type is.
+        switch f.value["problem_id"] {
+        case nil, .null?, .string?, .int?: break
+        case let other?: throw f.wrongType("problem_id", "a string or an integer", other)
+        }
         if let inline = f.value["problem"], !inline.isNull {
             problem = try parseInlineProblem(inline, format: try f.optionalString("format"), path: f.name("problem"), index: n)
             fromDataSet = false
@@ -139,6 +144,7 @@ struct GradeBatch: Sendable {
             throw badRequest("items[\(n)] needs 'problem' (inline, native format) or 'problem_id' (from --data)")
         }
         let answer: GradeItem.Answer
+        let response = try f.optionalString("response")  // its type is checked even when code wins
         if let code = try f.optionalString("code") {
             let name = try f.optionalString("language") ?? "python"
             guard let lang = RunCodeController.languages[name] else {
@@ -146,7 +152,8 @@ struct GradeBatch: Sendable {
             }
             answer = .code(code, lang)
         } else {
-            answer = .response(try f.string("response"))
+            guard let response else { throw badRequest("field 'items[\(n)].response' is missing; send the model's response, or code (+ language)") }
+            answer = .response(response)
         }
         return GradeItem(index: n, clientID: clientID, problem: problem, fromDataSet: fromDataSet, answer: answer, raw: raw)
     }

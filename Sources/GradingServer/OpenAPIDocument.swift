@@ -78,18 +78,31 @@ enum OpenAPIDocument {
       "description": "wall and CPU seconds"
      },
      "memory_limit_MB": {
-      "type": "integer",
+      "type": "number",
+      "anyOf": [
+       {
+        "const": -1
+       },
+       {
+        "minimum": 16,
+        "maximum": 65536
+       }
+      ],
       "default": -1,
-      "description": "MiB of the whole box, 16 to 65536; -1: the server default (1024)"
+      "description": "MiB of the whole box, 16 to 65536 (a fraction is dropped); -1: the server default (1024)"
      },
      "files": {
       "type": "object",
       "maxProperties": 64,
+      "propertyNames": {
+       "pattern": "^(?!\\.\\.?$)[^/\\u0000]+$"
+      },
       "additionalProperties": {
        "type": [
         "string",
         "null"
-       ]
+       ],
+       "pattern": "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
       },
       "description": "{name: base64 or null}: written into the program's work dir (its current directory) before it runs; plain file names only; 16 MiB in all once decoded; null entries are skipped"
      },
@@ -97,7 +110,8 @@ enum OpenAPIDocument {
       "type": "array",
       "maxItems": 64,
       "items": {
-       "type": "string"
+       "type": "string",
+       "pattern": "^(?!\\.\\.?$)[^/\\u0000]+$"
       },
       "description": "plain file names read back from the work dir after the run (whatever its outcome) into the response's files; a name missing, a symlink, not a regular file or past 16 MiB in all is left out"
      }
@@ -172,6 +186,59 @@ enum OpenAPIDocument {
    "GradeItem": {
     "type": "object",
     "description": "One of problem (inline) or problem_id (from --data); one of response (the last closed fenced code block is graded) or code (+ language).",
+    "allOf": [
+     {
+      "anyOf": [
+       {
+        "required": [
+         "problem"
+        ],
+        "properties": {
+         "problem": {
+          "type": "object"
+         }
+        }
+       },
+       {
+        "required": [
+         "problem_id"
+        ],
+        "properties": {
+         "problem_id": {
+          "type": [
+           "string",
+           "integer"
+          ]
+         }
+        }
+       }
+      ]
+     },
+     {
+      "anyOf": [
+       {
+        "required": [
+         "response"
+        ],
+        "properties": {
+         "response": {
+          "type": "string"
+         }
+        }
+       },
+       {
+        "required": [
+         "code"
+        ],
+        "properties": {
+         "code": {
+          "type": "string"
+         }
+        }
+       }
+      ]
+     }
+    ],
     "properties": {
      "id": {
       "type": [
@@ -182,11 +249,49 @@ enum OpenAPIDocument {
      },
      "problem": {
       "type": "object",
+      "required": [
+       "tests"
+      ],
+      "properties": {
+       "tests": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+         "type": "object",
+         "anyOf": [
+          {
+           "required": [
+            "stdin",
+            "stdout"
+           ],
+           "properties": {
+            "stdin": {
+             "type": "string"
+            },
+            "stdout": {
+             "type": "string"
+            }
+           }
+          },
+          {
+           "required": [
+            "script"
+           ],
+           "properties": {
+            "script": {
+             "type": "string"
+            }
+           }
+          }
+         ]
+        }
+       }
+      },
       "description": "inline problem in assay's native format ({id?, tests: [{stdin, stdout} | {args, expected, call?} | {script}], entry_point?, checker?, time_limit?, memory_limit?}) or any format assay's adapters detect"
      },
      "format": {
       "type": "string",
-      "description": "force the adapter for an inline problem (native, taco, livecodebench, primeintellect, codeforces, humaneval, mbpp, ...)"
+      "description": "force the adapter for an inline problem (the enum is filled from the server's adapters when served)"
      },
      "problem_id": {
       "type": [
@@ -219,7 +324,8 @@ enum OpenAPIDocument {
      },
      "checker": {
       "type": "string",
-      "description": "lcb (default), tolerance, tolerance:EPS, taco-lenient, exact"
+      "pattern": "^([lL][cC][bB]|[dD][eE][fF][aA][uU][lL][tT]|[lL][iI][vV][eE][cC][oO][dD][eE][bB][eE][nN][cC][hH]|[tT][aA][cC][oO]-[lL][eE][nN][iI][eE][nN][tT]|[tT][aA][cC][oO]|[eE][xX][aA][cC][tT]|[tT][oO][lL][eE][rR][aA][nN][cC][eE](:[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?)?)$",
+      "description": "lcb (default), tolerance, tolerance:EPS (EPS a number >= 0), taco-lenient, exact; any case"
      },
      "time_limit": {
       "type": "number",
@@ -718,7 +824,9 @@ enum OpenAPIDocument {
       "name": "Idempotency-Key",
       "in": "header",
       "schema": {
-       "type": "string"
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
       },
       "description": "a retried submission with the same key returns the same job"
      }
@@ -839,6 +947,16 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Job"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "results is neither true nor false.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
         }
        }
       }
