@@ -73,7 +73,8 @@ struct TrainCommand: ParsableCommand {
         }
         try run.run(limit: stopAfter)
         if live { FileHandle.standardError.write(Data("\n".utf8)) }
-        print("run directory: \(runDirectory) (metrics.jsonl, samples.jsonl, checkpoints/)")
+        print("run directory: \(runDirectory) (metrics.jsonl, samples.jsonl, checkpoints/); `assay report \(runDirectory)` draws it")
+        print(try Training.RunReport(directory: runDirectory).beforeAfterText(), terminator: "")
     }
 
     /// What grades a run's samples: a remote `assay serve` at `url`, else a `Grader` over the

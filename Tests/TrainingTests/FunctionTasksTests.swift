@@ -29,11 +29,12 @@ struct FunctionTasksTests {
     }
 
     /// In the real sandbox: each task's solution passes and each of its buggy variants fails, so a
-    /// model that writes the bug gets reward 0.
+    /// model that writes the bug gets reward 0 (40 tasks: random tests miss a boundary bug often enough
+    /// that some would pass without the generator's check).
     @Test(.enabled(if: TrainingFixtures.isRoot, "grading needs the sandbox, which needs root"))
     func solutionsPassAndEveryBugFailsInTheSandbox() throws {
         let grader = try TrainingFixtures.grader()
-        let tasks = FunctionTasks.generate(split: .train, count: 12, seed: 9) + FunctionTasks.generate(split: .heldOut, count: 4, seed: 9)
+        let tasks = FunctionTasks.generate(split: .train, count: 36, seed: 9) + FunctionTasks.generate(split: .heldOut, count: 4, seed: 9)
         for task in tasks {
             #expect(grader.grade(problem: task.problem, response: task.answer()).reward == 1, "\(task.problem.statement!)")
             var bugs = [(true, false)]

@@ -61,6 +61,15 @@ struct RunReportTests {
         #expect(table.contains("<th>held-out no-code rate</th><td>0.0%</td><td>0.0%</td><td>+0.0 pts</td>"))
     }
 
+    /// What `assay train` prints at its end.
+    @Test func theTextTableHasTheSameNumbers() throws {
+        let lines = try RunReport(directory: Self.fixture).beforeAfterText().split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        }
+        #expect(lines == ["before training after 4 steps change", "held-out pass@1 50.0% 75.0% +25.0 pts",
+                          "held-out pass@2 50.0% 100.0% +50.0 pts", "held-out no-code rate 0.0% 0.0% +0.0 pts"])
+    }
+
     @Test func heldOutPointsSitAtTheStepWhoseWeightsTheyHad() throws {
         let metrics = try RunMetrics.read(directory: URL(fileURLWithPath: Self.fixture))
         #expect(metrics.validations.map(\.validationPosition) == [0, 2, 4])

@@ -120,8 +120,8 @@ public enum FunctionTasks {
         }
     }
 
-    /// `count` tasks of `split`, the same for the same seed, each statement once until every
-    /// statement of the split has been used. Every task's tests tell its solution from each of
+    /// `count` tasks of `split`, the same for the same seed, each statement once until new ones
+    /// become hard to find (the training split has about 1,800, the held-out one about 450). Every task's tests tell its solution from each of
     /// its buggy variants.
     public static func generate(split: Split, count: Int, seed: UInt64) -> [Task] {
         let pairs = filters.indices.flatMap { f in maps.indices.map { (f, $0) } }
@@ -135,12 +135,12 @@ public enum FunctionTasks {
             let (filter, map, reduce) = (filters[fi], maps[mi], reduces.randomElement(using: &rng)!)
             let a = Int.random(in: filter.constants, using: &rng), b = Int.random(in: map.constants, using: &rng)
             let statement = "Write f(xs): \(reduce.statement(map.phrase(filter.phrase(a), b)))"
-            // A statement repeats (with other tests) only when new ones have become hard to find.
-            if seen.contains(statement), misses < 10_000 {
+            // A statement repeats (with other tests) only once 1000 draws in a row found no new one.
+            if seen.contains(statement), misses < 1000 {
                 misses += 1
                 continue
             }
-            misses = 0
+            if misses < 1000 { misses = 0 }
             seen.insert(statement)
             let id = "\(split == .train ? "train" : "heldout")-\(tasks.count)"
             guard let task = make(filter: filter, map: map, reduce: reduce, a: a, b: b, statement: statement, id: id, rng: &rng) else { continue }

@@ -31,6 +31,21 @@ struct BeforeAfterTable: Sendable {
         return html + "</tbody></table>"
     }
 
+    /// The same table as plain text, for the terminal at the end of `assay train`.
+    func text() -> String {
+        guard let first = run.firstValidation else { return "no held-out validation in metrics.jsonl\n" }
+        let rows = [("held-out pass@1", "heldout_pass_at_1"), ("held-out \(run.passAtN)", "heldout_pass_at_n"),
+                    ("held-out no-code rate", "heldout_no_code_rate")]
+        func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+        let before = position(first), after = position(run.lastValidation)
+        var out = pad("", 24) + pad(before, 18) + pad(after, 18) + "change\n"
+        for (label, key) in rows {
+            let b = first[key], a = run.lastValidation?[key]
+            out += pad(label, 24) + pad(percent(b), 18) + pad(percent(a), 18) + change(b, a) + "\n"
+        }
+        return out
+    }
+
     func position(_ line: MetricsLine?) -> String {
         guard let line else { return "after (none yet)" }
         return line.validationPosition == 0 ? "before training" : "after \(line.validationPosition) steps"

@@ -14,6 +14,9 @@ public struct RunReport: Sendable {
     /// The whole report: recipe summary, before/after table, plots.
     public func html() -> String { ReportPage(run: run, control: control).html() }
 
+    /// The before/after table as plain text.
+    public func beforeAfterText() -> String { BeforeAfterTable(run: run, control: control).text() }
+
     /// Train reward with held-out pass@1 and pass@n (and the control's, dashed) as a standalone SVG file.
     public func curveSVG() -> String { ReportPlots(run: run, control: control).rewardPlot.svg(standalone: true) + "\n" }
 }

@@ -176,16 +176,23 @@ public final class TrainingRun {
         let cores = EngineThreads.current
         // Pipelined, the sampler and the learner each get half of the cores (at least one), so
         // neither waits on the other for a core; the grader's boxes take what is left.
-        if oneOff { EngineThreads.limit(to: max(1, cores / 2)) }
+        // Validation runs alone, between steps, on all of them.
+        let stepCores = oneOff ? max(1, cores / 2) : cores
+        func validateAlone(at s: Int) throws -> [String: Double] {
+            EngineThreads.limit(to: cores)
+            defer { EngineThreads.limit(to: stepCores) }
+            return try validate(at: s)
+        }
+        EngineThreads.limit(to: stepCores)
         defer { EngineThreads.limit(to: cores) }
         if step == 0, recipe.validationEvery > 0 {
-            try directory.appendMetrics(["step": -1] as [String: Any] + (try validate(at: 0)).mapValues { $0 as Any })
+            try directory.appendMetrics(["step": -1] as [String: Any] + (try validateAlone(at: 0)).mapValues { $0 as Any })
         }
         while step < end {
             let started = Date()
             var validation: [String: Double] = [:]
             if recipe.validationEvery > 0, step > 0, step % recipe.validationEvery == 0 {
-                validation = try validate(at: step)
+                validation = try validateAlone(at: step)
             }
             var batch: RolloutBatch
             var learned: LearnerMetrics
@@ -239,7 +246,7 @@ public final class TrainingRun {
         }
         // The run's last word: held-out after the last step.
         if step == recipe.steps, step == end, recipe.validationEvery > 0, !heldOut.isEmpty {
-            try directory.appendMetrics(["step": step] as [String: Any] + (try validate(at: step)).mapValues { $0 as Any })
+            try directory.appendMetrics(["step": step] as [String: Any] + (try validateAlone(at: step)).mapValues { $0 as Any })
         }
     }
 
