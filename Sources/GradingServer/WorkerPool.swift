@@ -20,7 +20,16 @@ public enum PoolRejection: Error, Sendable, Equatable {
 public final class WorkerPool: Sendable {
     private struct Work {
         var deadline: ContinuousClock.Instant?
+        /// Taken once, by whichever comes first: a worker starting the work, or its deadline
+        /// passing while it waits (a timer answers it then, not when a worker gets to it).
+        var claim: Claim
         var body: @Sendable (_ expired: Bool) -> Void
+    }
+
+    private final class Claim: Sendable {
+        private let taken = Atomic<Bool>(false)
+        /// True for the one caller that takes it.
+        func take() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
     }
 
     private struct State {
@@ -83,6 +92,10 @@ public final class WorkerPool: Sendable {
                 return .some(w)
             }
             guard let work = next ?? nil else { break }
+            guard work.claim.take() else {  // already answered by its deadline's timer
+                state.withLock { $0.running -= 1 }
+                continue
+            }
             let expired = work.deadline.map { ContinuousClock.now > $0 } ?? false
             let start = ContinuousClock.now
             work.body(expired)
@@ -118,7 +131,8 @@ public final class WorkerPool: Sendable {
                                  _ body: @escaping @Sendable () -> T) async throws(PoolRejection) -> T {
         if checkCapacity { try admit(1) }
         let result: Result<T, PoolRejection> = await withCheckedContinuation { continuation in
-            let work = Work(deadline: deadline) { expired in
+            let claim = Claim()
+            let work = Work(deadline: deadline, claim: claim) { expired in
                 continuation.resume(returning: expired ? .failure(.deadlineExceeded) : .success(body()))
             }
             let accepted = state.withLock { s in
@@ -126,7 +140,16 @@ public final class WorkerPool: Sendable {
                 s.queue.append(work)
                 return true
             }
-            if accepted { available.signal() } else { continuation.resume(returning: .failure(.shuttingDown)) }
+            guard accepted else { return continuation.resume(returning: .failure(.shuttingDown)) }
+            available.signal()
+            if let deadline {
+                // A request still queued at its deadline is answered then (504 for /run_code), so
+                // the client hears it within its own timeout, not whenever a worker frees up.
+                Task {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    if claim.take() { continuation.resume(returning: .failure(.deadlineExceeded)) }
+                }
+            }
         }
         return try result.get()
     }
