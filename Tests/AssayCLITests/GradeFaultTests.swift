@@ -19,8 +19,12 @@ struct GradeFaultTests {
         String(decoding: try! JSONSerialization.data(withJSONObject: s, options: .fragmentsAllowed), as: UTF8.self)
     }
 
+    /// `assay grade` on `dir`'s responses with its own state directory; quiet unless the caller
+    /// sets the outputs.
     static func grade(_ dir: String, _ extra: [String]) -> Process {
         let p = Process()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
         p.executableURL = URL(fileURLWithPath: CLITests.binary)
         p.arguments = ["grade", "--problems", "testdata/problems/native.jsonl", "--responses", dir + "/responses.jsonl",
                        "--state-dir", dir + "/state"] + extra
@@ -65,8 +69,6 @@ struct GradeFaultTests {
         let sleeper = "```python\nimport os\nos.execv('/usr/bin/sleep', ['sleep', '\(token)'])\n```"
         try Self.responses(1, response: sleeper).write(toFile: dir + "/responses.jsonl", atomically: true, encoding: .utf8)
         let p = Self.grade(dir, ["--time-limit", "300", "--out", dir + "/results.jsonl"])
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
         try p.run()
         defer { for pid in HostLeftovers.processes(containing: token) { kill(pid, SIGKILL) } }
         let running = HostLeftovers.eventually(within: 60) { !HostLeftovers.processes(containing: token).isEmpty }
@@ -80,8 +82,6 @@ struct GradeFaultTests {
         // The next run on the same state directory sweeps what the killed one left.
         try Self.responses(1).write(toFile: dir + "/responses.jsonl", atomically: true, encoding: .utf8)
         let again = Self.grade(dir, ["--out", dir + "/results.jsonl"])
-        again.standardOutput = FileHandle.nullDevice
-        again.standardError = FileHandle.nullDevice
         try again.run()
         again.waitUntilExit()
         #expect(again.terminationStatus == 0)
@@ -100,7 +100,6 @@ struct GradeFaultTests {
 
         let p = Self.grade(dir, ["--out", dir + "/results.jsonl"])
         let err = Pipe()
-        p.standardOutput = FileHandle.nullDevice
         p.standardError = err
         try p.run()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
