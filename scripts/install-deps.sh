@@ -8,8 +8,9 @@
 #   python3-venv               the Python client tests: integrations/tests/setup_venv.sh makes a venv
 #                              with the sandbox-fusion client from PyPI (CI fails without it)
 #   chromium                   headless, renders `assay report`'s page in ReportBrowserTests (CI fails without it)
+#   nginx-light                the load balancer of ScaleOutTests (two `assay serve` behind it; CI fails without it)
 set -euo pipefail
-packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy python3-sortedcontainers libopenblas-dev pkg-config libsqlite3-dev python3-venv chromium)
+packages=(libseccomp-dev libcap-dev g++ python3 python3-numpy python3-sortedcontainers libopenblas-dev pkg-config libsqlite3-dev python3-venv chromium nginx-light)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
