@@ -10,11 +10,11 @@ public struct DemoPreparation: Sendable {
     public var trainTasks = 1500
     public var heldOutTasks = 256
     /// Supervised steps of `batchSize` answers.
-    public var steps = 250
+    public var steps = 220
     public var batchSize = 32
     public var learningRate: Float = 2e-3
     /// The chance that an answer's filter (and, separately, its map) is the buggy one.
-    public var bugRate = 0.55
+    public var bugRate = 0.5
     /// hidden 256, 4 layers: about 3.4M parameters with the 1k tokenizer.
     public var config = Qwen2Config(hiddenSize: 256, intermediateSize: 688, numLayers: 4, numHeads: 4, numKVHeads: 2,
                                     vocabSize: 1024, maxPositionEmbeddings: 256)

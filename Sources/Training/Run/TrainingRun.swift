@@ -189,11 +189,12 @@ public final class TrainingRun {
             try directory.appendMetrics(["step": -1] as [String: Any] + (try validateAlone(at: 0)).mapValues { $0 as Any })
         }
         while step < end {
-            let started = Date()
             var validation: [String: Double] = [:]
             if recipe.validationEvery > 0, step > 0, step % recipe.validationEvery == 0 {
                 validation = try validateAlone(at: step)
             }
+            // The step's own time; the validation before it is `heldout_seconds`.
+            let started = Date()
             var batch: RolloutBatch
             var learned: LearnerMetrics
             var learnSeconds = 0.0, waitSeconds = 0.0
