@@ -27,10 +27,11 @@ struct SchemathesisTests {
         let server = try await InProcessServer.start(TestEnv.config(StubBackend()) { $0.quiet = true }, executor: ServerThreads.shared)
         let url = "http://127.0.0.1:\(server.port)/openapi.json"
         for run in Self.runs {
-            // A fixed seed: the same cases every time, so a failure is reproducible, not luck.
+            // A fixed seed: the same cases every time, so a failure is reproducible, not luck. Run in
+            // the temporary directory: schemathesis leaves its .schemathesis/ cache where it runs.
             let arguments = ["run", url, "--max-examples", "25", "--workers", "1", "--seed", "20261202", "--no-color"] + run
             let (status, out) = try await withCheckedThrowingContinuation { c in
-                Thread { c.resume(with: Result { try PythonVenv.run(schemathesis, arguments, timeout: 400) }) }.start()
+                Thread { c.resume(with: Result { try PythonVenv.run(schemathesis, arguments, directory: NSTemporaryDirectory(), timeout: 400) }) }.start()
             }
             #expect(status == 0, "schemathesis \(run.joined(separator: " ")):\n\(out.suffix(6000))")
         }
