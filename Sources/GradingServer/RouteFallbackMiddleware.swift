@@ -22,20 +22,21 @@ struct RouteFallbackMiddleware: RouterMiddleware {
 }
 
 extension OpenAPIDocument {
-    /// Each documented path (split at "/"; `{name}` matches any one segment) and its methods.
+    /// Each documented path (split at "/"; `{name}` matches any one non-empty segment) and its methods.
     static let routes: [(segments: [Substring], methods: [String])] = {
         guard let paths = (try? JSONValue(parsing: json))?["paths"]?.objectValue else { return [] }
         return paths.map { path, operations in
-            (path.split(separator: "/"), (operations.objectValue ?? []).map { $0.0.uppercased() })
+            (path.split(separator: "/", omittingEmptySubsequences: false), (operations.objectValue ?? []).map { $0.0.uppercased() })
         }
     }()
 
-    /// The methods documented for `path`, or nil when no documented path matches it.
+    /// The methods documented for `path`, or nil when no documented path matches it. Empty
+    /// segments count: `/v1/jobs/` is neither `/v1/jobs` nor a job with an empty id (a 404).
     static func methods(for path: String) -> [String]? {
-        let segments = path.split(separator: "/")
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return routes.first { route in
             route.segments.count == segments.count
-                && zip(route.segments, segments).allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") || $0 == $1 }
+                && zip(route.segments, segments).allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") && !$1.isEmpty || $0 == $1 }
         }?.methods
     }
 }

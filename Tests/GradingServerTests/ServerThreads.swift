@@ -7,7 +7,7 @@ import Testing
 /// machine two suites blocked in sandbox runs leave a server there no thread for a minute, and
 /// its clients time out. Jobs run in the order they were enqueued, on whichever thread is free.
 final class ServerThreads: TaskExecutor, @unchecked Sendable {
-    static let shared = ServerThreads(threads: 4)
+    static let shared = ServerThreads(threads: 16)
 
     private let jobs = NSCondition()
     private var pending: [UnownedJob] = []

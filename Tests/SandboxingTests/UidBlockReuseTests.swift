@@ -19,8 +19,13 @@ struct UidBlockReuseTests {
         orphan.arguments = ["--reuid=\(orphanUid)", "--regid=\(orphanUid)", "--clear-groups", "/usr/bin/sleep", token]
         try orphan.run()
         defer { if orphan.isRunning { kill(orphan.processIdentifier, SIGKILL) } }
-        let started = (0..<200).contains { _ in
-            if TestSupport.processes(containing: token).count == 1 { return true }
+        // Started means running as the orphan's uid: setpriv's own command line holds the token
+        // too, while it still runs as root, and a root process is no orphan of the block.
+        let started = (0..<500).contains { _ in
+            let status = (try? String(contentsOfFile: "/proc/\(orphan.processIdentifier)/status", encoding: .utf8)) ?? ""
+            if status.split(separator: "\n").contains(where: { $0.hasPrefix("Uid:") && $0.split(separator: "\t").dropFirst().allSatisfy { $0 == "\(orphanUid)" } }) {
+                return true
+            }
             usleep(10_000)
             return false
         }
