@@ -85,7 +85,9 @@ struct GradeFaultTests {
         try again.run()
         again.waitUntilExit()
         #expect(again.terminationStatus == 0)
-        #expect(Self.leftovers(dir).isEmpty, "left behind: \(Self.leftovers(dir))")
+        // A lazily unmounted box of the killed run can take a moment to go on a loaded host;
+        // what is still there after 10 s is a leak.
+        #expect(HostLeftovers.eventually(within: 10) { Self.leftovers(dir).isEmpty }, "left behind: \(Self.leftovers(dir))")
     }
 
     @Test func resumingLeavesExactlyOneCompleteLinePerResponse() throws {

@@ -195,7 +195,10 @@ final class SlotCgroup: @unchecked Sendable {
                         throw SandboxError(.hostSetupFailed, "cannot open the memory limit of \(dir)")
                     }
                 }
-                if layout.pids == placement { files["pids.max"] = try open(dir + "/pids.max", O_RDWR) }
+                if layout.pids == placement {
+                    files["pids.max"] = try open(dir + "/pids.max", O_RDWR)
+                    files["pids.current"] = try? open(dir + "/pids.current", O_RDONLY)
+                }
                 if layout.cpu == placement {
                     cpuFD = try open(dir + (v1 ? "/cpuacct.usage" : "/cpu.stat"), v1 ? O_RDWR : O_RDONLY)
                     cpuFormat = v1 ? 0 : 1
@@ -254,8 +257,21 @@ final class SlotCgroup: @unchecked Sendable {
     private var v1Memory: Bool { layout.memory?.version == .v1 }
 
     /// Applies `limits` and takes the baseline for a new run. Every process of the previous run
-    /// is dead by now (its pid namespace is gone).
+    /// has been killed (its pid namespace is gone), but the kernel releases a killed task's pid
+    /// charge only once the task is reaped: a fork bomb's thousands of tasks can still count
+    /// against pids.max for a few milliseconds, and the new run's first fork would fail (a
+    /// verdict the program did not earn). So the run waits for the count to reach 0.
     func begin(_ limits: Limits) throws(SandboxError) {
+        if let fd = files["pids.current"] {
+            var waited = 0
+            while let count = Int(read(fd)?.trimmed ?? ""), count > 0 {
+                guard waited < 5_000 else {
+                    throw SandboxError(.hostSetupFailed, "the slot's pids cgroup still counts \(count) tasks of an earlier run after 5 s")
+                }
+                usleep(1_000)
+                waited += 1
+            }
+        }
         if applied?.memory != limits.memoryBytes, layout.memory != nil {
             try setMemoryLimit(limits.memoryBytes)
         }
