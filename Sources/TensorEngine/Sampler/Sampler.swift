@@ -26,8 +26,11 @@ public struct SamplingParameters: Sendable {
     /// prompts that used to be sampled in separate calls can share one batch and keep their draws.
     public var rowSeeds: [UInt64]? = nil
 
+    /// The stream seed of sequence `row` of a batch sampled with `seed` (and no `rowSeeds`).
+    public static func streamSeed(_ seed: UInt64, row: Int) -> UInt64 { seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15 }
+
     /// The stream seed of sequence `i`.
-    func streamSeed(_ i: Int) -> UInt64 { rowSeeds?[i] ?? seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15 }
+    func streamSeed(_ i: Int) -> UInt64 { rowSeeds?[i] ?? Self.streamSeed(seed, row: i) }
 
     /// Creates parameters; each defaults as documented on its property.
     public init(temperature: Float = 1.0, topP: Float = 1.0, topK: Int = 0, maxNewTokens: Int = 64,

@@ -55,7 +55,7 @@ public final class RolloutWorker: @unchecked Sendable {
                                                 maxNewTokens: maxResponseTokens, stopTokens: [prompts.endOfResponse])
             parameters.rowSeeds = chunk.flatMap { (_, index) in
                 let groupSeed = Self.mix(seed, UInt64(step), UInt64(index))
-                return (0..<groupSize).map { groupSeed &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+                return (0..<groupSize).map { SamplingParameters.streamSeed(groupSeed, row: $0) }
             }
             let completions = try sampler.generate(prompts: promptTokens.flatMap { Array(repeating: $0, count: groupSize) },
                                                    parameters: parameters)
