@@ -342,3 +342,5 @@ size_t csandbox_filter_length(const csandbox_filter *filter) { return filter->pr
 
 // Exposed to spawn.c only.
 const struct sock_fprog *csandbox_filter_program(const csandbox_filter *filter) { return &filter->prog; }
+
+const void *csandbox_filter_instructions(const csandbox_filter *filter) { return filter->prog.filter; }

@@ -57,3 +57,7 @@ int csandbox_kill_uid_range(uint32_t first_uid, uint32_t last_uid) {
     closedir(proc);
     return found;
 }
+
+int csandbox_pidfd_kill(int pidfd) {
+    return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 ? errno : 0;
+}

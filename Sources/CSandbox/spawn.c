@@ -14,6 +14,8 @@
 // Child order (isolate's box_inside, go-sandbox's forkexec):
 //   signals -> cgroups -> cgroup namespace -> session -> mounts -> pivot_root -> netns -> hostname -> chdir -> fds
 //   -> rlimits -> capabilities -> credentials -> parent-death signal -> no_new_privs -> seccomp (last) -> execve
+// (A Python zygote keeps uid 0 and a few capabilities instead, without no_new_privs or seccomp:
+// see `zygote_caps`.)
 // A failing step writes {stage, errno} to a close-on-exec pipe and exits 127; the parent turns it
 // into a SandboxError, never into a verdict.
 
@@ -197,6 +199,18 @@ static void drop_privileges(const csandbox_spawn_args *a, int err_fd) {
     CHECK(CSANDBOX_STAGE_CAPABILITIES, syscall(SYS_capset, &hdr, data));
 }
 
+static void keep_zygote_capabilities(const csandbox_spawn_args *a, int err_fd) {
+    // The zygote stays uid 0, so execve gives it the whole bounding set as its permitted and
+    // effective sets: shrinking the bounding set to the mask is what limits it. Nothing else of
+    // root's power (reading others' files, raw I/O, modules, ptrace) survives the execve.
+    for (int cap = 0; cap <= a->cap_last; cap++) {
+        if (cap < 64 && (a->zygote_caps >> cap) & 1) continue;
+        CHECK(CSANDBOX_STAGE_CAPABILITIES, syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0));
+    }
+    CHECK(CSANDBOX_STAGE_CAPABILITIES, syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+    CHECK(CSANDBOX_STAGE_CREDENTIALS, syscall(SYS_setgroups, 0, NULL));
+}
+
 static int child_main(void *opaque) {
     child_context *ctx = opaque;
     const csandbox_spawn_args *a = ctx->args;
@@ -220,7 +234,11 @@ static int child_main(void *opaque) {
         struct rlimit r = {a->rlimits[i].soft, a->rlimits[i].hard};
         CHECK(CSANDBOX_STAGE_RLIMIT, syscall(SYS_setrlimit, a->rlimits[i].resource, &r));
     }
-    drop_privileges(a, err_fd);
+    if (a->zygote_caps) {
+        keep_zygote_capabilities(a, err_fd);
+    } else {
+        drop_privileges(a, err_fd);
+    }
     // The box dies with the thread that started it, which supervises it to the end: when assay
     // itself is killed (SIGKILL of `assay serve` or `assay grade`) the kernel sends this SIGKILL
     // to the box's pid 1, and the namespace's other processes die with it. Set after the uid
@@ -230,9 +248,11 @@ static int child_main(void *opaque) {
     // claim the uid block kills what is left (UidBlocks.claim), so that window leaks nothing.
     CHECK(CSANDBOX_STAGE_CREDENTIALS, syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
     // no_new_privs: no setuid binary or file capability can raise privileges again. It is also
-    // what allows an unprivileged process to install a seccomp filter.
-    CHECK(CSANDBOX_STAGE_NO_NEW_PRIVS, syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-    if (a->filter)
+    // what allows an unprivileged process to install a seccomp filter. A zygote's children set
+    // it themselves, with the filter, after dropping their privileges.
+    if (!a->zygote_caps)
+        CHECK(CSANDBOX_STAGE_NO_NEW_PRIVS, syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    if (a->filter && !a->zygote_caps)
         CHECK(CSANDBOX_STAGE_SECCOMP,
               syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, csandbox_filter_program(a->filter)));
     // The parent blocked every signal around clone; the mask survives execve, so clear it last.

@@ -93,7 +93,7 @@ static int drain(stream *s) {
 static void kill_box(const csandbox_watch *w) {
     // pidfd_send_signal cannot hit a recycled pid. SIGKILL on a pid namespace's init kills the
     // whole namespace; stopped processes die too (SIGKILL needs no SIGCONT).
-    if (syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0) < 0) kill(w->pid, SIGKILL);
+    if (syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0) < 0 && w->pid > 0) kill(w->pid, SIGKILL);
 }
 
 int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
@@ -170,11 +170,15 @@ int csandbox_supervise(const csandbox_watch *w, csandbox_outcome *out) {
     struct rusage ru;
     memset(&ru, 0, sizeof(ru));
     int status = 0;
-    pid_t r;
-    do {
-        r = wait4(w->pid, &status, __WALL, &ru);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0 && !failure) failure = errno;
+    if (w->pid > 0) {
+        pid_t r;
+        do {
+            r = wait4(w->pid, &status, __WALL, &ru);
+        } while (r < 0 && errno == EINTR);
+        if (r < 0 && !failure) failure = errno;
+    }
+    // Otherwise the box is a zygote's grandchild: its parent there reaps it and reports the
+    // status; the pidfd's readability above already said it has ended.
     for (int i = 0; i < 2; i++) close(streams[i].fd);
     close(w->pidfd);
     if (failure) {

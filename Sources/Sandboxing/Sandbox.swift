@@ -35,15 +35,17 @@ public final class Sandbox: Sendable {
     /// Isolation layers this host lacks; empty in the default (full) mode.
     public let warnings: [String]
     private let directory: String
-    private let initBinary: String
-    private let template: HostTemplate
+    let initBinary: String
+    let template: HostTemplate
     private let cgroups: CgroupLayout
     private let cgroupName: String
-    private let slots: SlotPool
+    let slots: SlotPool
     private let uidBlock: UidBlocks.Claim
     private let stateLock: StateDirectoryLock
     private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
     let artefacts = ArtefactCache(capacity: 256)
+    /// Each slot's Python zygotes (the warm path), started on first use or by `prewarmZygotes`.
+    let zygotes = ZygoteTable()
 
     private static let instanceCounter = Atomic<Int>(0)
 
@@ -104,6 +106,7 @@ public final class Sandbox: Sendable {
     }
 
     deinit {
+        zygotes.stopAll()
         // Still holding the block's lock (uidBlock is released after this body).
         ExitCleanup.remove(directory: directory, cgroups: cgroups, lock: stateLock)
     }
@@ -138,7 +141,7 @@ public final class Sandbox: Sendable {
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
                  collectIsOptional: Bool = false, programIsInit: Bool = false,
-                 outOfMemoryMarkers: [String] = [], warmHarness: WarmHarnessSetup? = nil,
+                 outOfMemoryMarkers: [String] = [],
                  exchange: WorkDirExchange? = nil) throws(SandboxError) -> Execution {
         try limits.validate()
         let filter = try filter(for: seccomp)
@@ -155,20 +158,6 @@ public final class Sandbox: Sendable {
         if !programIsInit { processLimits.maxProcesses += 1 }
         let cgroup = slot.cgroup
         try cgroup?.begin(processLimits)
-
-        // A warm harness runs each test in the slot's per-test cgroup, with the test's own limits.
-        var stdin = stdin
-        var inherited: [Int32] = []
-        if let warmHarness {
-            guard let testCgroup = slot.testCgroup else {
-                throw SandboxError(.isolationUnavailable,
-                    "the warm executor needs cgroups to give each test its own limits, and this host has none usable; use the cold executor (--executor cold)")
-            }
-            try testCgroup.begin(warmHarness.testLimits)
-            let handles = testCgroup.harnessHandles()
-            inherited = handles.fds
-            stdin = try warmHarness.job(handles.names)
-        }
 
         let stdinFD = Shim.sealedMemfd(stdin)
         guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
@@ -189,7 +178,6 @@ public final class Sandbox: Sendable {
             environment: environment,
             stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
             statusFD: programIsInit ? -1 : statusPipe.write,
-            inheritedFDs: inherited,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
             root: box.root,
             mounts: box.mountPlan(template: template, initBinary: initBinary),
@@ -240,7 +228,7 @@ public final class Sandbox: Sendable {
         return Execution(result: result, collected: collected, fetched: fetched)
     }
 
-    private func rlimits(for limits: Limits, hasCgroup: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
+    func rlimits(for limits: Limits, hasCgroup: Bool) -> [(resource: Int32, soft: UInt64, hard: UInt64)] {
         // RLIMIT_CPU is only a backstop behind the ≤100 ms cgroup polling: soft one second past
         // the limit delivers SIGXCPU, hard one more second kills (hard == soft would SIGKILL at once).
         let cpuSoft = UInt64(limits.cpuTimeSeconds.rounded(.up)) + 1
@@ -286,7 +274,7 @@ public final class Sandbox: Sendable {
         return list
     }
 
-    private func filter(for seccomp: SandboxProfile.Seccomp) throws(SandboxError) -> SeccompFilter {
+    func filter(for seccomp: SandboxProfile.Seccomp) throws(SandboxError) -> SeccompFilter {
         if let cached = filters.withLock({ $0[seccomp] }) { return cached }
         let built = try SeccompFilter(deny: seccomp.deny, kill: seccomp.kill)
         return filters.withLock { cache in

@@ -42,6 +42,9 @@ int csandbox_filter_build(const csandbox_policy *_Nonnull policy,
 void csandbox_filter_free(csandbox_filter *_Nullable filter);
 /// Number of BPF instructions (for tests and diagnostics).
 size_t csandbox_filter_length(const csandbox_filter *_Nonnull filter);
+/// The BPF instructions themselves (`csandbox_filter_length` × 8 bytes, struct sock_filter), for
+/// a Python zygote's child that loads the same filter itself with prctl(PR_SET_SECCOMP).
+const void *_Nonnull csandbox_filter_instructions(const csandbox_filter *_Nonnull filter);
 /// Syscalls numbered above this return ENOSYS in every box: not yet reviewed for the deny-list.
 int csandbox_syscall_reviewed_through(void);
 /// The highest native syscall number the installed libseccomp can name (tests).
@@ -132,6 +135,12 @@ typedef struct {
     gid_t gid;
     int cap_last;                                    // highest capability number on this kernel
     const csandbox_filter *_Nullable filter;         // NULL: no seccomp (weaker mode only)
+    // Nonzero only for a Python zygote (never for a program that runs submitted code): the child
+    // stays uid 0 and keeps exactly these capabilities (a bit per CAP_* number, dropped from the
+    // bounding set otherwise, so execve leaves it these), without no_new_privs or seccomp: its
+    // children need them to enter a fresh box of their own, and they drop everything themselves
+    // before any submitted code runs. `uid`, `gid` and `filter` are then ignored.
+    uint64_t zygote_caps;
 } csandbox_spawn_args;
 
 typedef struct {
@@ -149,7 +158,8 @@ int csandbox_spawn(const csandbox_spawn_args *_Nonnull args, csandbox_spawned *_
 // MARK: - Supervision (supervise.c)
 
 typedef struct {
-    pid_t pid;
+    pid_t pid;                        // <= 0: the box is not our child (a zygote's submission):
+                                      // it is not reaped here, and wait_status stays 0
     int pidfd;
     int stdout_fd, stderr_fd;         // read ends, owned (closed) by the supervisor
     size_t stdout_cap, stderr_cap;    // bytes kept; more than that is an output-limit kill
@@ -212,12 +222,30 @@ int csandbox_netns_create(void);
 /// Fills `data` into a sealed memfd (the child's stdin); returns the fd or -errno.
 int csandbox_sealed_memfd(const uint8_t *_Nullable data, size_t len);
 
+// MARK: - Messages with descriptors (fdpass.c)
+
+/// The most descriptors one message may carry.
+enum { CSANDBOX_MAX_PASSED = 48 };
+
+/// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC); returns 0 or an errno.
+int csandbox_seqpacket_pair(int fds[_Nonnull 2]);
+/// Sends one message with `nfds` descriptors (SCM_RIGHTS). Returns the bytes sent or -errno.
+ssize_t csandbox_send_message(int sock, const void *_Nonnull data, size_t len, const int *_Nullable fds, size_t nfds);
+/// Waits up to `timeout_ms` (-1: forever) for one message and receives it with its descriptors
+/// (close-on-exec; any beyond `max_fds` are closed). Returns its length (0: the peer closed),
+/// -ETIMEDOUT, -EMSGSIZE (truncated: no descriptor kept) or -errno.
+ssize_t csandbox_receive_message(int sock, void *_Nonnull buf, size_t cap, int *_Nonnull fds, size_t max_fds,
+                                 size_t *_Nonnull nfds, int timeout_ms);
+
 // MARK: - Processes left by a dead assay (procs.c)
 
 /// Sends SIGKILL to every live process whose real uid is in [first_uid, last_uid], each through
 /// a pidfd taken before its uid is read (a recycled pid is never hit). Returns how many it found
 /// (zombies are not counted: they cannot be killed, only reaped), or -errno when /proc cannot be read.
 int csandbox_kill_uid_range(uint32_t first_uid, uint32_t last_uid);
+
+/// SIGKILL through a pidfd (never a recycled pid). Returns 0 or an errno.
+int csandbox_pidfd_kill(int pidfd);
 
 #ifdef __cplusplus
 }

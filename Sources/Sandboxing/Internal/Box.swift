@@ -29,13 +29,20 @@ struct Box {
     static let initPath = "/.assay-init"
 
     init(slot: Slot) {
-        root = slot.boxPath
-        uid = slot.uid
+        self.init(root: slot.boxPath, uid: slot.uid)
+    }
+
+    init(root: String, uid: uid_t) {
+        self.root = root
+        self.uid = uid
     }
 
     /// `workFileBytes`: what the host will place in /work (``WorkDirExchange``), on top of the
     /// program's own work dir quota.
-    mutating func create(limits: Limits, files: [BoxFile], template: HostTemplate, workFileBytes: Int = 0) throws(SandboxError) {
+    /// `extraDirectories`: empty read-only directories at the root (a zygote's mount point for
+    /// its boxes' own tmpfs).
+    mutating func create(limits: Limits, files: [BoxFile], template: HostTemplate, workFileBytes: Int = 0,
+                         extraDirectories: [String] = []) throws(SandboxError) {
         let appBytes = files.reduce(0) { $0 + $1.contents.count }
         let rc = Shim.mountBox(root, sizeBytes: limits.workDirBytes + appBytes + workFileBytes + (1 << 20), inodes: limits.workDirInodes + 64)
         guard rc == 0 else {
@@ -45,7 +52,7 @@ struct Box {
         func fail(_ what: String, _ err: Int32) -> SandboxError {
             SandboxError(.hostSetupFailed, "preparing the box: \(what)", errno: err)
         }
-        for dir in ["usr", "etc", "dev", "proc", "app"] where mkdir(root + "/" + dir, 0o755) < 0 {
+        for dir in ["usr", "etc", "dev", "proc", "app"] + extraDirectories where mkdir(root + "/" + dir, 0o755) < 0 {
             throw fail("mkdir \(dir)", errno)
         }
         for dir in ["work", "tmp"] {

@@ -35,6 +35,13 @@ final class SeccompFilter: @unchecked Sendable {
 
     var instructionCount: Int { csandbox_filter_length(pointer) }
 
+    /// The BPF program's bytes (struct sock_filter, 8 bytes each), for a zygote's box to load.
+    var instructionBytes: [UInt8] {
+        let count = instructionCount * 8
+        let base = csandbox_filter_instructions(pointer).assumingMemoryBound(to: UInt8.self)
+        return Array(UnsafeBufferPointer(start: base, count: count))
+    }
+
     deinit { csandbox_filter_free(pointer) }
 }
 
@@ -82,6 +89,8 @@ struct SpawnSpec {
     var uid: uid_t
     var gid: gid_t
     var filter: SeccompFilter?
+    /// CAP_* numbers a Python zygote keeps as uid 0 (see `zygote_caps`); empty for every box.
+    var zygoteCapabilities: [Int] = []
 }
 
 /// The names of csandbox_stage, for errors.
@@ -164,6 +173,7 @@ enum Shim {
                             args.gid = spec.gid
                             args.cap_last = capLast
                             args.filter = spec.filter?.pointer
+                            args.zygote_caps = spec.zygoteCapabilities.reduce(0) { $0 | (UInt64(1) << UInt64($1)) }
                             return SpawnFence.spawning { csandbox_spawn(&args, &out) }
                           }
                         }
@@ -257,6 +267,42 @@ enum Shim {
     /// The corresponding C function is `csandbox_netns_create`. Returns an fd or -errno.
     static func createNetworkNamespace() -> Int32 { csandbox_netns_create() }
 
+    /// SIGKILL through a pidfd. The corresponding C function is `csandbox_pidfd_kill`.
+    @discardableResult
+    static func kill(pidfd: Int32) -> Int32 { csandbox_pidfd_kill(pidfd) }
+
+    /// A close-on-exec SOCK_SEQPACKET pair. The corresponding C function is `csandbox_seqpacket_pair`.
+    static func seqpacketPair() throws(SandboxError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        let rc = fds.withUnsafeMutableBufferPointer { csandbox_seqpacket_pair($0.baseAddress!) }
+        guard rc == 0 else { throw SandboxError(.hostSetupFailed, "cannot create a socket pair", errno: rc) }
+        return (fds[0], fds[1])
+    }
+
+    /// Sends one message with descriptors. The corresponding C function is `csandbox_send_message`.
+    /// Returns 0 or an errno.
+    static func sendMessage(_ socket: Int32, _ bytes: [UInt8], fds: [Int32]) -> Int32 {
+        let n = bytes.withUnsafeBufferPointer { b in
+            fds.withUnsafeBufferPointer { f in csandbox_send_message(socket, b.baseAddress!, b.count, f.baseAddress, f.count) }
+        }
+        return n < 0 ? Int32(-n) : 0
+    }
+
+    /// Waits for one message. The corresponding C function is `csandbox_receive_message`.
+    /// Returns the bytes (empty: the peer closed) and the descriptors, or an errno (ETIMEDOUT).
+    static func receiveMessage(_ socket: Int32, timeoutMilliseconds: Int32) -> Result<([UInt8], [Int32]), SandboxErrno> {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var fds = [Int32](repeating: -1, count: 8)
+        var count = 0
+        let n = buffer.withUnsafeMutableBufferPointer { b in
+            fds.withUnsafeMutableBufferPointer { f in
+                csandbox_receive_message(socket, b.baseAddress!, b.count, f.baseAddress!, f.count, &count, timeoutMilliseconds)
+            }
+        }
+        guard n >= 0 else { return .failure(SandboxErrno(value: Int32(-n))) }
+        return .success((Array(buffer[..<n]), Array(fds[..<count])))
+    }
+
     static func killedReason(_ r: csandbox_kill_reason) -> KillReason {
         switch r {
         case CSANDBOX_KILLED_WALL: .wall
@@ -269,3 +315,8 @@ enum Shim {
 }
 
 enum KillReason { case none, wall, cpu, stdout, stderr }
+
+/// An errno from a shim call that reports failure as a value.
+struct SandboxErrno: Error {
+    var value: Int32
+}

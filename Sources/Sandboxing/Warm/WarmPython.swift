@@ -67,7 +67,7 @@ extension Sandbox {
         }
         // Test inputs and drivers travel as raw bytes after the header; the harness copies each
         // test's share into that test's own memfd, so no test sees another's.
-        var payload: [UInt8] = []
+        var payload: [UInt8] = Array(source.utf8)
         var testSpecs: [[String: Any]] = []
         for test in tests {
             var spec: [String: Any] = ["stdin": [payload.count, test.stdin.count]]
@@ -80,7 +80,7 @@ extension Sandbox {
             testSpecs.append(spec)
         }
         let job: [String: Any] = [
-            "source": "/app/" + profile.sourceFile,
+            "source": [0, source.utf8.count],
             "preamble": preamble,
             "stopAtFirstFailure": stopAtFirstFailure,
             "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
@@ -100,9 +100,6 @@ extension Sandbox {
         box.maxProcesses = limits.maxProcesses + 2
         box.maxStdoutBytes = min(perTestRecord * Int(count) + (1 << 16), Self.warmRecordStreamCapBytes)
 
-        let files = [BoxFile(name: profile.sourceFile, contents: Array(source.utf8)),
-                     BoxFile(name: PythonHarness.fileName, contents: Array(PythonHarness.source.utf8))]
-        let argv = [interpreter, "-I", "-B", "/app/" + PythonHarness.fileName]
         let harness = WarmHarnessSetup(testLimits: limits) { (cgroup: [String: Any]) throws(SandboxError) -> [UInt8] in
             var header = job
             header["cgroup"] = cgroup
@@ -112,10 +109,9 @@ extension Sandbox {
             }
             return Array(String(format: "%016d", bytes.count).utf8) + bytes + payload
         }
-        let execution = try execute(argv: argv, environment: environment(for: profile), files: files, stdin: [],
-                                    limits: box, seccomp: profile.seccomp, collect: nil, programIsInit: true,
-                                    warmHarness: harness)
-        return try WarmRecords.decode(execution.result, tests: tests.count, limits: limits,
+        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble)
+        let execution = try executeInZygote(key, boxLimits: box, seccomp: profile.seccomp, harness: harness)
+        return try WarmRecords.decode(execution, tests: tests.count, limits: limits,
                                       outOfMemoryMarkers: profile.outOfMemoryMarkers)
     }
 }

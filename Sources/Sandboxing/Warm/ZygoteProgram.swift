@@ -1,0 +1,188 @@
+/// The Python zygote: a clean interpreter that has imported the harness and the preamble, and
+/// never runs submitted code. Each submission is a child forked from it that enters a fresh box
+/// of its own and becomes that box's warm harness (``PythonHarness``): pid 1 of a new pid
+/// namespace, which forks a fresh process per test.
+///
+/// Processes, per submission:
+///
+///     zygote (uid 0, a few capabilities, its own namespaces and the slot's empty network)
+///       └─ entry: unshares mount, pid, ipc and uts namespaces; reports the box to the host
+///            └─ box: pid 1 of the new pid namespace; mounts its own /work, /tmp, /dev/shm and
+///               /proc; joins the slot's cgroup and a cgroup namespace rooted there; sets the
+///               run's rlimits; drops every capability and becomes the slot's uid; loads the
+///               profile's seccomp filter; then runs the harness (its tests are its children)
+///
+/// The rule: no process that has run submitted code ever serves another submission. The zygote
+/// and the entry process never run any; the box runs one submission's tests and dies with them.
+///
+/// Nothing in the box can reach the zygote: the zygote is outside the box's pid namespace (no
+/// pid to signal, ptrace, prlimit or setpriority), another uid, holds no shared writable mapping
+/// (a fork copies on write), and every descriptor but the submission's own is closed before the
+/// box drops its privileges. When the host kills the box (its pid 1, through a pidfd), the kernel
+/// kills the rest of its pid namespace.
+///
+/// Protocol on fd 0, a SOCK_SEQPACKET socket (one message each):
+/// - zygote → host, once: `{"ready": true}` after the imports.
+/// - host → zygote: the request (JSON) with descriptors: the job memfd, the record and stderr
+///   pipes, the slot's cgroup `procs` descriptors, then the per-test cgroup handles.
+/// - entry → host: `{"box": pid}` with a pidfd of the box, or `{"error": text}`.
+/// - entry → host, when the box has ended: `{"status": wait status}`.
+enum ZygoteProgram {
+    static let fileName = "assay_zygote.py"
+
+    /// The whole program: the harness's definitions, then the zygote.
+    static var source: String { PythonHarness.source + zygote }
+
+    /// Capabilities the zygote keeps (CAP_* numbers): what its box children need to enter their
+    /// own namespaces and mounts (SYS_ADMIN), give /work and /tmp to the slot's uid (CHOWN),
+    /// become that uid (SETUID, SETGID) and empty their bounding set (SETPCAP). Everything else
+    /// is dropped before the zygote starts.
+    static let capabilities: [Int] = [0 /* CHOWN */, 6 /* SETGID */, 7 /* SETUID */, 8 /* SETPCAP */, 21 /* SYS_ADMIN */]
+
+    private static let zygote = #"""
+
+import socket, base64, fcntl, resource
+for _name in ("mount", "umount2", "unshare", "prctl"):
+    getattr(libc, _name).restype = ctypes.c_int
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+libc.unshare.argtypes = [ctypes.c_int]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
+CLONE_NEWIPC, CLONE_NEWPID = 0x08000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 22, 24, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL, SECCOMP_MODE_FILTER = 4, 2
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+def check(rc, what):
+    if rc < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+def mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if s is not None else None
+    check(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), "mount " + target)
+
+def bind_writable(source, target):
+    # Writable places are noexec, nosuid and nodev, as in a cold box (spawn.c apply_mounts).
+    mount(source, target, None, MS_BIND)
+    mount(None, target, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+def enter_box(request, fds):
+    """Runs as pid 1 of the submission's new pid namespace, still privileged; returns only
+    once the process is the slot's uid with no capability and the profile's filter loaded."""
+    uid = request["uid"]
+    # The mount namespace is a copy of the zygote's: nothing done here reaches it or the host.
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # One capped tmpfs holds /work, /tmp and /dev/shm, as a cold box's root does.
+    mount("tmpfs", "/box", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          "size=%d,nr_inodes=%d,mode=0755" % (request["box_bytes"], request["box_inodes"]))
+    for name in ("work", "tmp"):
+        os.mkdir("/box/" + name, 0o755)
+        os.chown("/box/" + name, uid, uid)
+    bind_writable("/box/work", "/work")
+    bind_writable("/box/tmp", "/tmp")
+    bind_writable("/box/tmp", "/dev/shm")
+    check(libc.umount2(b"/box", MNT_DETACH), "umount /box")
+    # A procfs of the new pid namespace, in place of the zygote's.
+    check(libc.umount2(b"/proc", MNT_DETACH), "umount /proc")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # Every byte and cycle from here on is charged to the slot's cgroup; the cgroup namespace
+    # is rooted there, so /proc/self/cgroup names no host path.
+    for fd in fds[3:3 + request["procs"]]:
+        os.write(fd, b"0")
+    check(libc.unshare(CLONE_NEWCGROUP), "unshare cgroup")
+    os.setsid()
+    # 0 job, 1 records, 2 stderr, then the per-test cgroup handles at 3, 4, ... (the job names
+    # them by those numbers); every other descriptor, the zygote's socket included, is closed.
+    # Every source is lifted above the targets first, so no dup2 clobbers one still to be moved.
+    keep = fds[:3] + fds[3 + request["procs"]:]
+    lifted = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64) for fd in keep]
+    for target, fd in enumerate(lifted):
+        os.dup2(fd, target, inheritable=False)
+    os.closerange(len(lifted), 1 << 16)
+    # After the descriptors: RLIMIT_NOFILE may be lower than the numbers they were lifted to.
+    for res, soft, hard in request["rlimits"]:
+        resource.setrlimit(res, (soft if soft < 1 << 63 else resource.RLIM_INFINITY,
+                                 hard if hard < 1 << 63 else resource.RLIM_INFINITY))
+    # Privileges, as spawn.c drop_privileges: the bounding set while CAP_SETPCAP is still held,
+    # then the groups, the gid and the uid (which clears the remaining capabilities), then the
+    # capability sets explicitly.
+    for cap in range(request["cap_last"] + 1):
+        check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability %d" % cap)
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    header, data = CapHeader(0x20080522, 0), (CapData * 2)()
+    check(libc.capset(ctypes.byref(header), data), "capset")
+    # The uid change reset dumpability: no process of the box may read this one's memory.
+    check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "dumpable")
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    program = base64.b64decode(request["seccomp"])
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
+    os.chdir("/work")
+
+def box_main(request, fds):
+    try:
+        enter_box(request, fds)
+    except BaseException:
+        # Nothing submitted has run: a failure here is the sandbox's, reported as such.
+        os.write(fds[1], (json.dumps({"error": "entering the box: " + traceback.format_exc()[-3000:]}) + "\n").encode())
+        os._exit(70)
+    run_harness()
+
+def entry(sock, request, fds):
+    try:
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        pid = os.fork()
+        if pid == 0:
+            box_main(request, fds)
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        socket.send_fds(sock, [json.dumps({"box": pid}).encode()], [pidfd])
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        sock.send(json.dumps({"status": status}).encode())
+    except BaseException:
+        try:
+            sock.send(json.dumps({"error": traceback.format_exc()[-3000:]}).encode())
+        except BaseException:
+            pass
+    os._exit(0)
+
+def zygote():
+    sock = socket.socket(fileno=0)
+    preamble = open("/app/preamble.py").read()
+    exec(compile(preamble, "preamble.py", "exec"), {"__name__": "__assay_preamble__"})
+    gc.collect()
+    gc.freeze()
+    sock.send(b'{"ready": true}')
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 64)
+        if not message:
+            os._exit(0)  # the host closed its end
+        pid = os.fork()
+        if pid == 0:
+            entry(sock, json.loads(message), fds)
+        for fd in fds:
+            os.close(fd)
+        os.waitpid(pid, 0)
+
+zygote()
+"""#
+}

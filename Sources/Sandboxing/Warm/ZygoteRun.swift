@@ -1,0 +1,103 @@
+import Foundation
+import Glibc
+
+extension Sandbox {
+    /// Runs one warm Python submission as a child of the slot's zygote (``ZygoteProgram``): the
+    /// host side of what `execute` does for a cold run. The box gets the slot's cgroup with
+    /// `boxLimits` (backstops for the whole submission), the per-test cgroup the harness moves
+    /// each test into, the run's rlimits and the profile's seccomp filter; the host supervises
+    /// its record stream, wall time and CPU exactly as a cold run's.
+    ///
+    /// - Returns: the box's outcome (its stdout holds the harness's records).
+    /// - Throws: ``SandboxError`` when the zygote or the box failed: never a verdict.
+    func executeInZygote(_ key: PythonZygote.Key, boxLimits: Limits, seccomp: SandboxProfile.Seccomp,
+                         harness: WarmHarnessSetup) throws(SandboxError) -> RunResult {
+        try boxLimits.validate()
+        let filter = try filter(for: seccomp)
+        let slot = try slots.acquire()
+        defer { slots.release(slot) }
+        guard let cgroup = slot.cgroup, let testCgroup = slot.testCgroup else {
+            throw SandboxError(.isolationUnavailable,
+                "the warm executor needs cgroups to give each test its own limits, and this host has none usable; use the cold executor (--executor cold)")
+        }
+        // A zygote found dead before it was sent anything is replaced once: no run had started.
+        var attempt = 0
+        while true {
+            let zygote = try zygotes.zygote(for: key, slot: slot, sandbox: self)
+            do throws(ZygoteRetry) {
+                return try run(in: zygote, slot: slot, cgroup: cgroup, testCgroup: testCgroup, boxLimits: boxLimits,
+                               filter: filter, harness: harness)
+            } catch {
+                zygotes.discard(zygote, slot: slot)
+                switch error {
+                case .failed(let failure): throw failure
+                case .goneBeforeRequest where attempt == 0: attempt += 1
+                case .goneBeforeRequest:
+                    throw SandboxError(.supervisionFailed, "the slot's Python zygote died twice before it got a submission")
+                }
+            }
+        }
+    }
+
+    typealias ZygoteRetry = PythonZygote.SubmitFailure
+
+    private func run(in zygote: PythonZygote, slot: Slot, cgroup: SlotCgroup, testCgroup: SlotCgroup, boxLimits: Limits,
+                     filter: SeccompFilter, harness: WarmHarnessSetup) throws(ZygoteRetry) -> RunResult {
+        func fail(_ e: SandboxError) -> ZygoteRetry { .failed(e) }
+        var open: [Int32] = []
+        defer { for fd in open { close(fd) } }
+        let stdoutPipe: (read: Int32, write: Int32), stderrPipe: (read: Int32, write: Int32)
+        let handles: (fds: [Int32], names: [String: Any])
+        let jobFD: Int32
+        do throws(SandboxError) {
+            // The box holds the harness; the per-test group holds each test with its own limits.
+            try cgroup.begin(boxLimits)
+            try testCgroup.begin(harness.testLimits)
+            handles = testCgroup.harnessHandles()
+            jobFD = Shim.sealedMemfd(try harness.job(handles.names))
+            guard jobFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the job memfd", errno: -jobFD) }
+            open.append(jobFD)
+            stdoutPipe = try Shim.pipe()
+            open += [stdoutPipe.read, stdoutPipe.write]
+            stderrPipe = try Shim.pipe()
+            open += [stderrPipe.read, stderrPipe.write]
+            try FileOps.giveToBox([jobFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
+        } catch { throw fail(error) }
+
+        let request: [String: Any] = [
+            "uid": Int(slot.uid),
+            "procs": cgroup.procsFDs.count,
+            "cap_last": Int(Shim.capLast),
+            "box_bytes": boxLimits.workDirBytes + (1 << 20),
+            "box_inodes": boxLimits.workDirInodes + 64,
+            "rlimits": rlimits(for: boxLimits, hasCgroup: true).map { [Int($0.resource), $0.soft, $0.hard] },
+            "seccomp": Data(filter.instructionBytes).base64EncodedString(),
+        ]
+        let start = Shim.nowNanoseconds()
+        let box: Int32
+        switch zygote.submit(request, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + handles.fds) {
+        case .success(let pidfd): box = pidfd
+        case .failure(let failure): throw failure
+        }
+        // The box holds its own copies now: ours must close, or the pipes would never reach EOF.
+        // The supervisor owns (and closes) the read ends and the pidfd.
+        for fd in [jobFD, stdoutPipe.write, stderrPipe.write] { close(fd) }
+        open = []
+        let status: Int32
+        var outcome: Shim.Outcome
+        do throws(SandboxError) {
+            outcome = try Shim.supervise(Shim.Watch(
+                pid: 0, pidfd: box, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read,
+                stdoutCap: boxLimits.maxStdoutBytes, stderrCap: boxLimits.maxStderrBytes,
+                wallLimitNanoseconds: Int64(boxLimits.wallTimeSeconds * 1e9),
+                cpuLimitNanoseconds: Int64(boxLimits.cpuTimeSeconds * 1e9),
+                cpuUsageFD: cgroup.cpuFD, cpuUsageFormat: cgroup.cpuFormat,
+                cpuBaselineNanoseconds: cgroup.cpuBaselineNanoseconds, startNanoseconds: start))
+            status = try zygote.awaitStatus()
+        } catch { throw fail(error) }
+        outcome.waitStatus = status
+        let usage = ResourceUsage(peakMemoryBytes: cgroup.peakMemoryBytes ?? 0, oomKills: cgroup.oomKillsSinceBegin,
+                                  memoryLimitHits: cgroup.limitHitsSinceBegin)
+        return VerdictRules.classify(outcome: outcome, usage: usage, limits: boxLimits, outOfMemoryMarkers: [])
+    }
+}
