@@ -20,8 +20,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TCP port.")
     var port = 8080
 
-    @Option(help: "Sandbox runs at once (default: the machine's cores).")
+    @Option(help: "Graded runs at once for /v1/grade, jobs and /get_reward (default: the machine's cores).")
     var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    @Option(name: .customLong("run-code-concurrency"),
+            help: "/run_code boxes at once; run_timeout is wall-clock there, as in SandboxFusion (default: \(ServerConfiguration.runCodeBoxesPerCore) per core; each box may use its memory_limit_MB).")
+    var runCodeConcurrency: Int = ServerConfiguration.defaultRunCodeConcurrency
 
     @Option(help: "Directory of problem sets (JSON/JSONL, .gz allowed) that items may name by problem_id.")
     var data: String?
@@ -48,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (1...ServerConfiguration.maxRunCodeConcurrency).contains(runCodeConcurrency) else {
+            throw ValidationError("--run-code-concurrency must be between 1 and \(ServerConfiguration.maxRunCodeConcurrency)")
+        }
         guard (1...1024).contains(maxBodyMiB) else { throw ValidationError("--max-body-mb must be between 1 and 1024") }
         if let queueCapacity, queueCapacity < 1 { throw ValidationError("--queue-capacity must be at least 1") }
     }
@@ -66,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.host = host
         config.port = port
         config.workers = workers
+        config.runCodeConcurrency = runCodeConcurrency
         config.queueCapacity = queueCapacity
         config.maxBodyBytes = maxBodyMiB << 20
         config.idleTimeoutSeconds = idleTimeoutSeconds
@@ -82,9 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as ServerConfigurationError {
             throw ValidationError(error.description)
         }
-        let host = self.host, workers = self.workers
+        let host = self.host, workers = self.workers, boxes = self.runCodeConcurrency
         config.onServerRunning = { port in
-            logger.info("assay serve listening on http://\(host):\(port) with \(workers) workers")
+            logger.info("assay serve listening on http://\(host):\(port) with \(workers) workers and \(boxes) /run_code boxes")
         }
         try await runServer(config)
     }

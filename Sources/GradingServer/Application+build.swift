@@ -31,17 +31,19 @@ public func buildApplication(_ config: ServerConfiguration) async throws -> some
         logger: config.logger)
     // Services stop in reverse order, after the HTTP server has drained its requests: the job
     // runner first (running items finish and are stored), then the pool's threads.
-    app.addServices(PoolService(pool: services.pool))
+    app.addServices(PoolService(pools: [services.pool, services.runCodePool]))
     if let runner { app.addServices(runner) }
     return app
 }
 
-/// Ends the worker threads on shutdown, after the work already queued has run.
+/// Ends the pools' threads on shutdown, after the work already queued has run.
 struct PoolService: Service {
-    let pool: WorkerPool
+    let pools: [WorkerPool]
     func run() async throws {
         try? await gracefulShutdown()
-        await pool.drain()
+        await withTaskGroup(of: Void.self) { group in
+            for pool in pools { group.addTask { await pool.drain() } }
+        }
     }
 }
 

@@ -7,15 +7,18 @@ struct OpsController {
     let services: ServerServices
 
     func addRoutes(to router: Router<BasicRequestContext>) {
+        // Queue depth and runs in flight count both pools: the workers' and /run_code's.
         router.get("/healthz") { _, _ in
             jsonResponse(.object([
                 ("status", .string("ok")), ("workers", .number(services.pool.threads)),
-                ("queue_depth", .number(services.pool.queueDepth)), ("in_flight", .number(services.pool.inFlight)),
+                ("queue_depth", .number(services.pool.queueDepth + services.runCodePool.queueDepth)),
+                ("in_flight", .number(services.pool.inFlight + services.runCodePool.inFlight)),
             ]))
         }
         router.get("/metrics") { _, _ in
             let jobs = (try? await services.jobs.counts()) ?? [:]
-            let text = services.metrics.exposition(queueDepth: services.pool.queueDepth, inFlight: services.pool.inFlight,
+            let text = services.metrics.exposition(queueDepth: services.pool.queueDepth + services.runCodePool.queueDepth,
+                                                   inFlight: services.pool.inFlight + services.runCodePool.inFlight,
                                                    workers: services.pool.threads, capacity: services.pool.capacity, jobs: jobs)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

@@ -9,6 +9,14 @@ import Sandboxing
 /// Status rules, as SandboxFusion's `parse_run_status`: a time limit or a nonzero exit of any
 /// command → `Failed`; otherwise `Success`. `SandboxError` is reserved for faults of the sandbox
 /// itself, because the client retries it (and every non-200).
+///
+/// Capacity, as SandboxFusion's: `run_timeout` (and `compile_timeout`) are wall-clock limits
+/// (the box's CPU limit equals them, so no program gets more CPU than SandboxFusion would give
+/// it), and requests run at once on the `/run_code` pool, up to `runCodeConcurrency` boxes
+/// oversubscribing the cores, not one per core: a burst of CPU-bound time-outs then ends within
+/// its `run_timeout` with `TimeLimitExceeded` instead of queueing past the client's timeout into
+/// 504s that verl scores as API failures. Graded endpoints keep CPU-time limits on one box per
+/// worker, so their rewards do not depend on load.
 struct RunCodeController {
     let services: ServerServices
 
@@ -51,17 +59,18 @@ struct RunCodeController {
         let body = try await readJSON(request, limit: services.configuration.maxBodyBytes)
         let parsed = try Self.parse(body, defaultMemoryMiB: services.configuration.defaultMemoryMiB)
         // verl's HTTP timeout is compile + run + 10 s and it retries 504 only. A run that starts
-        // within runCodeQueueSeconds (8 s) ends within compile + run (+ overhead) of that, so
-        // the answer beats the client's timeout; work still queued after it is dropped with a 504.
+        // within runCodeQueueSeconds (8 s) ends within compile + run (+ overhead) of that (its
+        // limits are wall-clock), so the answer beats the client's timeout; work still queued
+        // after it (more than runCodeConcurrency requests at once) is answered 504 then.
         let deadline = ContinuousClock.now + .seconds(services.configuration.runCodeQueueSeconds)
         let backend = services.backend
         let outcome: Result<CodeRunOutcome, SandboxError>
         do {
-            outcome = try await services.pool.run(deadline: deadline) { () -> Result<CodeRunOutcome, SandboxError> in
+            outcome = try await services.runCodePool.run(deadline: deadline) { () -> Result<CodeRunOutcome, SandboxError> in
                 do throws(SandboxError) { return .success(try backend.runCode(parsed.run)) } catch { return .failure(error) }
             }
         } catch {
-            throw services.httpError(for: error)
+            throw services.httpError(for: error, pool: services.runCodePool)
         }
         let response = Self.response(outcome)
         services.metrics.recordRunCode(status: response["status"]?.stringValue ?? "?", outcome: try? outcome.get())

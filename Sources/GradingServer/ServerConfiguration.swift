@@ -13,8 +13,15 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free one (see ``ServerConfiguration/onServerRunning``).
     public var port: Int = 8080
-    /// Sandbox runs at once (pool threads); default: the machine's cores.
+    /// Graded runs at once (`/v1/grade`, jobs, `/get_reward`: one box per worker, CPU-time
+    /// limits); default: the machine's cores.
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `/run_code` boxes at once. SandboxFusion runs every request at once with a wall-clock
+    /// `run_timeout`; assay admits up to this many (oversubscribing the cores, as SandboxFusion
+    /// does) so a burst of time-outs ends within its `run_timeout`, and queues the rest (504 at
+    /// ``runCodeQueueSeconds``). Memory bounds it: each box may use its `memory_limit_MB`.
+    /// Default: ``runCodeBoxesPerCore`` per core.
+    public var runCodeConcurrency: Int = ServerConfiguration.defaultRunCodeConcurrency
     /// Most runs waiting for a worker that requests may add; beyond it, 429 with Retry-After.
     /// Default: max(maxBatchItems, 256 per worker).
     public var queueCapacity: Int?
@@ -65,6 +72,15 @@ public struct ServerConfiguration: Sendable {
 
     var effectiveQueueCapacity: Int { queueCapacity ?? max(maxBatchItems, workers * 256) }
 
+    /// `/run_code` boxes per core by default: 32 CPU-bound boxes on a core give each 1/32 of it,
+    /// so a program that needs 0.3 s of CPU still ends inside verl's 10 s `run_timeout`.
+    public static let runCodeBoxesPerCore = 32
+    /// Most `/run_code` boxes at once (the sandbox has 4096 uids, shared with the workers).
+    public static let maxRunCodeConcurrency = 2048
+    public static var defaultRunCodeConcurrency: Int {
+        min(maxRunCodeConcurrency, runCodeBoxesPerCore * max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
@@ -72,6 +88,9 @@ public struct ServerConfiguration: Sendable {
     /// Refuses unsafe or nonsensical settings with a message that says what to do.
     public func validate() throws {
         guard (1...1024).contains(workers) else { throw ServerConfigurationError("--workers must be between 1 and 1024, got \(workers)") }
+        guard (1...Self.maxRunCodeConcurrency).contains(runCodeConcurrency) else {
+            throw ServerConfigurationError("--run-code-concurrency must be between 1 and \(Self.maxRunCodeConcurrency), got \(runCodeConcurrency)")
+        }
         guard (0...65535).contains(port) else { throw ServerConfigurationError("--port must be between 0 and 65535, got \(port)") }
         guard (1...3600).contains(idleTimeoutSeconds) else {
             throw ServerConfigurationError("--idle-timeout must be between 1 and 3600 seconds, got \(idleTimeoutSeconds)")

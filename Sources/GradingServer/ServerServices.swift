@@ -7,7 +7,10 @@ import Sandboxing
 final class ServerServices: Sendable {
     let configuration: ServerConfiguration
     let backend: any ExecutionBackend
+    /// Graded runs (`/v1/grade`, jobs, `/get_reward`): one box per worker.
     let pool: WorkerPool
+    /// `/run_code` runs: up to `runCodeConcurrency` boxes at once (wall-clock `run_timeout`).
+    let runCodePool: WorkerPool
     let metrics = Metrics()
     let jobs: JobStore
     let engine: GradingEngine
@@ -18,18 +21,21 @@ final class ServerServices: Sendable {
         self.backend = configuration.backend
         self.dataSets = configuration.dataSets
         self.pool = WorkerPool(threads: configuration.workers, capacity: configuration.effectiveQueueCapacity)
+        self.runCodePool = WorkerPool(threads: configuration.runCodeConcurrency, capacity: configuration.effectiveQueueCapacity,
+                                      name: "assay-run-code")
         self.jobs = try JobStore(path: configuration.databasePath)
         self.engine = GradingEngine(executor: configuration.backend.submissionExecutor)
     }
 
-    /// The HTTP answer to work the pool refused.
-    func httpError(for error: any Error) -> any Error {
+    /// The HTTP answer to work `pool` (the workers' by default) refused.
+    func httpError(for error: any Error, pool: WorkerPool? = nil) -> any Error {
         guard let rejection = error as? PoolRejection else { return error }
+        let pool = pool ?? self.pool
         switch rejection {
         case .queueFull(let seconds):
             metrics.recordRejected("queue_full")
             return HTTPError(.tooManyRequests, headers: [.retryAfter: "\(seconds)"],
-                             message: "the run queue is full (\(pool.capacity) waiting runs, \(pool.threads) workers); retry after \(seconds) s")
+                             message: "the run queue is full (\(pool.capacity) waiting runs, \(pool.threads) \(pool === runCodePool ? "run_code boxes" : "workers")); retry after \(seconds) s")
         case .deadlineExceeded:
             metrics.recordRejected("deadline")
             return HTTPError(.gatewayTimeout, message: "the run waited in the queue past its deadline without starting; the server is overloaded, retry later")
