@@ -11,7 +11,7 @@ import Synchronization
 struct BenchServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Requests/s and p50/p99 latency of /run_code (python print(1), C++ a+b) and /v1/grade (a Python submission, 5 stdin tests) against the same work called directly.")
+        abstract: "Requests/s and p50/p99 latency of /run_code (python print(1), C++ a+b) and /v1/grade (a Python submission, 5 stdin tests) against the same work called directly; then a burst of /run_code time-outs mixed with print(1) under both /run_code capacity policies.")
 
     @Option(help: "Concurrent HTTP clients (each with its own keep-alive connection).")
     var clients = 16
@@ -22,7 +22,24 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Server workers (default: the machine's cores).")
     var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    @Option(help: "CPU-bound time-outs (`while True: pass`) in the /run_code burst.")
+    var burst = 48
+
+    @Option(name: .customLong("burst-print"), help: "`print(1)` requests mixed into the burst.")
+    var burstPrint = 16
+
+    @Option(name: .customLong("burst-timeout"), help: "run_timeout of every request in the burst, in seconds (verl sends 10).")
+    var burstTimeout = 10.0
+
+    @Flag(name: .customLong("burst-only"), help: "Run only the burst.")
+    var burstOnly = false
+
     @OptionGroup var sandboxOptions: SandboxOptions
+
+    func validate() throws {
+        guard burst >= 0, burstPrint >= 0, burst + burstPrint <= 4096 else { throw ValidationError("--burst and --burst-print must be at least 0, together at most 4096") }
+        guard (0.1...60).contains(burstTimeout) else { throw ValidationError("--burst-timeout must be between 0.1 and 60 seconds") }
+    }
 
     /// One kind of request: its HTTP form, the same work called directly (throws on a wrong
     /// result), and how to tell a right HTTP answer.
@@ -63,6 +80,10 @@ struct BenchServe: AsyncParsableCommand {
         let sandbox = try sandboxOptions.makeSandbox()
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
         let backend = try SandboxBackend(sandbox: sandbox, catalog: catalog)
+        if burstOnly {
+            try await burstComparison(backend: backend)
+            return
+        }
         var config = ServerConfiguration(backend: backend)
         config.workers = workers
         config.quiet = true
@@ -120,6 +141,10 @@ struct BenchServe: AsyncParsableCommand {
         print("process memory (server and clients), RSS in MiB: before the runs, then after each workload: "
               + rss.map { String(format: "%.1f", Double($0) / 1048576) }.joined(separator: ", ")
               + String(format: "; peak %.1f", Double(ProcessMemory.peakResidentBytes) / 1048576))
+        if burst + burstPrint > 0 {
+            print("")
+            try await burstComparison(backend: backend)
+        }
     }
 
     /// `body` as a timed sample: its wall time in milliseconds.
