@@ -47,6 +47,9 @@ public final class Sandbox: Sendable {
     /// Each slot's Python zygotes (the warm path), started on first use or by `prewarmZygotes`.
     let zygotes = ZygoteTable()
 
+    /// Host pids of the Python zygotes this sandbox holds now (diagnostics and tests).
+    public var pythonZygoteProcessIDs: [pid_t] { zygotes.processIDs }
+
     private static let instanceCounter = Atomic<Int>(0)
 
     /// Checks the host and prepares the shared state.

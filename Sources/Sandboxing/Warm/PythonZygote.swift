@@ -17,7 +17,8 @@ final class PythonZygote: @unchecked Sendable {
     }
 
     let key: Key
-    private let pid: pid_t
+    /// The zygote's pid on the host.
+    let pid: pid_t
     private let pidfd: Int32
     private let control: Int32
     private let stderrFD: Int32
@@ -53,7 +54,11 @@ final class PythonZygote: @unchecked Sendable {
             root.destroy()
             throw error
         }
-        let ready = try zygote.receive(what: "start")
+        let ready: Message
+        do throws(SandboxError) { ready = try zygote.expectMessage("start") } catch {
+            zygote.stop()
+            throw error
+        }
         guard ready.json?["ready"] as? Bool == true else {
             zygote.stop()
             throw SandboxError(.supervisionFailed, "the Python zygote did not start: \(ready.text)")
@@ -105,24 +110,45 @@ final class PythonZygote: @unchecked Sendable {
         var text: String { String(decoding: bytes.prefix(4000), as: UTF8.self) }
     }
 
-    private func receive(what: String) throws(SandboxError) -> Message {
-        switch Shim.receiveMessage(control, timeoutMilliseconds: Self.answerTimeoutMilliseconds) {
+    /// One message from the zygote, or why there is none.
+    private enum Received {
+        case message(Message)
+        /// The zygote closed its end or reset the connection: it is dead.
+        case gone
+        case failed(SandboxError)
+    }
+
+    private func receive(what: String, timeoutMilliseconds: Int32 = answerTimeoutMilliseconds) -> Received {
+        switch Shim.receiveMessage(control, timeoutMilliseconds: timeoutMilliseconds) {
         case .success(let (bytes, fds)) where !bytes.isEmpty:
-            return Message(bytes: bytes, fds: fds)
+            return .message(Message(bytes: bytes, fds: fds))
         case .success:
             usable = false
-            throw SandboxError(.supervisionFailed, "the Python zygote ended during \(what): \(stderrTail())")
+            return .gone
+        case .failure(let err) where err.value == ECONNRESET:
+            usable = false
+            return .gone
         case .failure(let err):
             usable = false
-            throw SandboxError(.supervisionFailed,
-                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(Self.answerTimeoutMilliseconds / 1000) s; it is replaced"
-                                       : "cannot read from the Python zygote (\(what))", errno: err.value)
+            return .failed(SandboxError(.supervisionFailed,
+                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(timeoutMilliseconds / 1000) s; it is replaced"
+                                       : "cannot read from the Python zygote (\(what))", errno: err.value))
         }
     }
 
-    /// Whether the zygote was gone before the request reached it (nothing of the run started,
-    /// so the caller may start another zygote and send the request again).
+    private func expectMessage(_ what: String) throws(SandboxError) -> Message {
+        switch receive(what: what) {
+        case .message(let m): return m
+        case .gone: throw SandboxError(.supervisionFailed, "the Python zygote ended during \(what): \(stderrTail())")
+        case .failed(let e): throw e
+        }
+    }
+
+    /// Why a submission did not get a box.
     enum SubmitFailure: Error {
+        /// The zygote was gone before it could start the run's box, so nothing of the run is
+        /// left (a box the dying zygote had already forked died with it: its pid namespace is
+        /// inside the zygote's): the caller may start another zygote and send it again.
         case goneBeforeRequest
         case failed(SandboxError)
     }
@@ -134,25 +160,29 @@ final class PythonZygote: @unchecked Sendable {
             return .failure(.failed(SandboxError(.invalidConfiguration, "cannot encode the zygote request")))
         }
         let rc = Shim.sendMessage(control, Array(bytes), fds: fds)
-        if rc != 0 {
+        if rc == EPIPE || rc == ECONNRESET {
             usable = false
-            return .failure(rc == EPIPE || rc == ECONNRESET ? .goneBeforeRequest
-                                : .failed(SandboxError(.supervisionFailed, "cannot send to the Python zygote", errno: rc)))
+            return .failure(.goneBeforeRequest)
+        } else if rc != 0 {
+            usable = false
+            return .failure(.failed(SandboxError(.supervisionFailed, "cannot send to the Python zygote", errno: rc)))
         }
-        do throws(SandboxError) {
-            let answer = try receive(what: "a submission's start")
+        switch receive(what: "a submission's start") {
+        case .gone:
+            return .failure(.goneBeforeRequest)
+        case .failed(let error):
+            return .failure(.failed(error))
+        case .message(let answer):
             if answer.json?["box"] is Int, answer.fds.count == 1 { return .success(answer.fds[0]) }
             for fd in answer.fds { close(fd) }
             usable = false
             return .failure(.failed(SandboxError(.supervisionFailed, "the Python zygote could not start a box: \(answer.text)")))
-        } catch {
-            return .failure(.failed(error))
         }
     }
 
     /// The wait status of the box that `submit` started, once it has ended.
     func awaitStatus() throws(SandboxError) -> Int32 {
-        let answer = try receive(what: "a submission's end")
+        let answer = try expectMessage("a submission's end")
         for fd in answer.fds { close(fd) }
         guard let status = answer.json?["status"] as? Int else {
             usable = false
@@ -222,6 +252,8 @@ final class ZygoteTable: Sendable {
         table.withLock { t in t[slot.index]?.removeAll { $0 === zygote } }
         zygote.stop()
     }
+
+    var processIDs: [pid_t] { table.withLock { t in t.values.flatMap { $0.filter(\.usable).map(\.pid) } } }
 
     func stopAll() {
         let all = table.withLock { t in

@@ -1,0 +1,201 @@
+import Foundation
+import Glibc
+import Sandboxing
+import Testing
+
+/// The clean Python zygote: nothing a submission does reaches the zygote or a later submission,
+/// its box holds none of the zygote's power, and a zygote that dies is replaced (a sandbox
+/// error for the run in flight, never a verdict).
+@Suite(.enabled(if: TestSupport.isRoot, "the sandbox needs root"), .serialized)
+final class ZygoteTests: @unchecked Sendable {
+    let profile = TestSupport.profile("python3")
+    let stateDirectory = "/run/assay-zygote-tests"
+    let sandbox: Sandbox
+
+    init() throws {
+        // A sandbox of its own: its runs are sequential, so every one takes slot 0 and its zygote.
+        sandbox = try Sandbox(configuration: .init(stateDirectory: stateDirectory))
+    }
+
+    func run(_ source: String, _ tests: [WarmTest] = [WarmTest()], cpu: Double = 2) throws -> [WarmTestResult] {
+        try sandbox.runWarmPython(source: source, preamble: "import math\n", tests: tests,
+                                  limits: Limits(cpuTimeSeconds: cpu, wallTimeSeconds: 10, memoryBytes: 128 << 20),
+                                  profile: profile, stopAtFirstFailure: false)
+    }
+
+    /// /proc/PID/status fields of a host process.
+    static func status(_ pid: pid_t) -> [String: String] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return [:] }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return fields
+    }
+
+    static func namespace(_ pid: pid_t, _ kind: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink("/proc/\(pid)/ns/\(kind)", &buffer, buffer.count - 1)
+        return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+    }
+
+    /// Host pids of this sandbox's processes that are pid `innerPid` of their own pid namespace.
+    func boxProcesses(innerPid: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name) else { return nil }
+            let s = Self.status(pid)
+            guard let uid = s["Uid"]?.split(separator: "\t").first.flatMap({ uid_t($0) }), sandbox.uidRange.contains(uid),
+                  let nspid = s["NSpid"]?.split(separator: "\t"), nspid.last.map(String.init) == innerPid else { return nil }
+            return pid
+        }
+    }
+
+    /// While a submission's test sleeps, reads its box (pid 1 of the box's namespace, the warm
+    /// harness) and the test's process from the host.
+    func inspectLiveBox() throws -> (box: [String: String], test: [String: String], boxFDs: [String], boxPid: pid_t) {
+        let submission = Task.detached { [self] in try run("import time\ntime.sleep(3)\nprint('done')") }
+        var box: pid_t?, test: pid_t?
+        for _ in 0..<200 where box == nil || test == nil {
+            box = boxProcesses(innerPid: "1").first
+            test = boxProcesses(innerPid: "2").first
+            if box == nil || test == nil { usleep(25_000) }
+        }
+        let found = try #require(box), child = try #require(test)
+        let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(found)/fd")) ?? []).compactMap { fd -> String? in
+            var buffer = [CChar](repeating: 0, count: 512)
+            let n = readlink("/proc/\(found)/fd/\(fd)", &buffer, buffer.count - 1)
+            return n > 0 ? "\(fd) -> " + String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        }
+        let result = (Self.status(found), Self.status(child), fds.sorted(), found)
+        let ns = ["mnt", "pid", "ipc", "uts", "cgroup", "net"].map { Self.namespace(found, $0) }
+        boxNamespaces.append(ns)
+        // Held open, so no namespace of this box is freed and its number reused by a later one.
+        for kind in ["mnt", "pid", "ipc", "uts", "cgroup"] { heldNamespaces.append(open("/proc/\(found)/ns/\(kind)", O_RDONLY | O_CLOEXEC)) }
+        let outcome = try awaitResult(submission)
+        #expect(outcome.first?.run.stdoutText == "done\n")
+        return result
+    }
+
+    var boxNamespaces: [[String]] = []
+    var heldNamespaces: [Int32] = []
+
+    deinit { for fd in heldNamespaces where fd >= 0 { close(fd) } }
+
+    func awaitResult(_ task: Task<[WarmTestResult], any Error>) throws -> [WarmTestResult] {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task { box.value = await task.result; done.signal() }
+        done.wait()
+        return try box.value!.get()
+    }
+
+    final class ResultBox: @unchecked Sendable { var value: Result<[WarmTestResult], any Error>? }
+
+    @Test func theBoxHoldsNothingOfTheZygote() throws {
+        let (box, test, fds, _) = try inspectLiveBox()
+        let zygote = try #require(sandbox.pythonZygoteProcessIDs.first)
+        let slotUid = "\(sandbox.uidRange.lowerBound)"
+        for (name, s) in [("box", box), ("test", test)] {
+            #expect(s["Uid"]?.split(separator: "\t").allSatisfy { $0 == slotUid } == true, "\(name) uid: \(s["Uid"] ?? "?")")
+            #expect(s["Gid"]?.split(separator: "\t").allSatisfy { $0 == slotUid } == true, "\(name) gid: \(s["Gid"] ?? "?")")
+            for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+                #expect(s[cap] == "0000000000000000", "\(name) \(cap) is \(s[cap] ?? "?")")
+            }
+            #expect(s["NoNewPrivs"] == "1", "\(name) NoNewPrivs")
+            #expect(s["Seccomp"] == "2", "\(name) has no seccomp filter: \(s["Seccomp"] ?? "?")")
+            #expect(s["Groups"] == "", "\(name) supplementary groups: \(s["Groups"] ?? "?")")
+        }
+        // The job, the record and stderr pipes, and the per-test cgroup handles: nothing of the
+        // zygote (its control socket, its stderr file) and no second copy of anything.
+        #expect(!fds.contains { $0.contains("socket:") }, "the box holds a socket: \(fds)")
+        #expect(!fds.contains { $0.contains(".stderr") }, "the box holds the zygote's stderr: \(fds)")
+        let targets = fds.map { $0.split(separator: " ").last.map(String.init) ?? $0 }
+        #expect(Set(targets).count == targets.count, "the box holds a descriptor twice (one it was handed is still open): \(fds)")
+        // Fresh namespaces, but the slot's network one (empty, as a cold run's).
+        let ns = try #require(boxNamespaces.first)
+        for (i, kind) in ["mnt", "pid", "ipc", "uts", "cgroup"].enumerated() {
+            #expect(ns[i] != Self.namespace(zygote, kind), "the box shares the zygote's \(kind) namespace")
+        }
+        #expect(ns[5] == Self.namespace(zygote, "net"))
+    }
+
+    @Test func everySubmissionGetsFreshNamespaces() throws {
+        _ = try inspectLiveBox()
+        _ = try inspectLiveBox()
+        #expect(boxNamespaces.count == 2)
+        for (i, kind) in ["mnt", "pid", "ipc", "uts", "cgroup"].enumerated() {
+            #expect(boxNamespaces[0][i] != boxNamespaces[1][i], "two submissions shared a \(kind) namespace")
+        }
+    }
+
+    @Test func aSubmissionCannotReachTheZygoteOrTheNextSubmission() throws {
+        _ = try run("print(1)")
+        let zygote = try #require(sandbox.pythonZygoteProcessIDs.first)
+        // Everything it can name: every visible pid, the zygote's host pid, -1; signals, priority,
+        // rlimits and ptrace; then it leaves what it can for the next submission.
+        let hostile = """
+            import ctypes, os, signal, sys, resource, subprocess
+            libc = ctypes.CDLL(None, use_errno=True)
+            targets = {int(p) for p in os.listdir('/proc') if p.isdigit()} | {\(zygote), 1}
+            targets.discard(os.getpid())
+            for pid in sorted(targets):
+                for attempt in (lambda: os.kill(pid, signal.SIGKILL), lambda: os.setpriority(os.PRIO_PROCESS, pid, 19),
+                                lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, (1, 1)),
+                                lambda: libc.ptrace(16, pid, 0, 0)):
+                    try:
+                        attempt()
+                    except Exception:
+                        pass
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except Exception:
+                pass
+            open('/tmp/left', 'w').write('x'); open('/work/left', 'w').write('x'); open('/dev/shm/left', 'w').write('x')
+            print('tried')
+            """
+        _ = try run(hostile)
+        #expect(sandbox.pythonZygoteProcessIDs == [zygote], "the zygote was replaced: a submission reached it")
+        #expect(kill(zygote, 0) == 0)
+        let later = try run("import glob\nprint(sorted(glob.glob('/tmp/*') + glob.glob('/work/*') + glob.glob('/dev/shm/*')))")
+        #expect(later.first?.run.stdoutText == "[]\n")
+        #expect(sandbox.pythonZygoteProcessIDs == [zygote])
+    }
+
+    @Test func aZygoteThatDiesIsReplacedAndItsRunIsASandboxError() throws {
+        _ = try run("print(1)")
+        let first = try #require(sandbox.pythonZygoteProcessIDs.first)
+        // Dead between submissions: the next one starts a new zygote and runs normally.
+        kill(first, SIGKILL)
+        let after = try run("print(2)")
+        #expect(after.first?.run.stdoutText == "2\n")
+        let second = try #require(sandbox.pythonZygoteProcessIDs.first)
+        #expect(second != first)
+        // Dead during a submission: that run is a sandbox error, never a verdict.
+        let submission = Task.detached { [self] in try run("import time\ntime.sleep(5)\nprint('late')") }
+        for _ in 0..<200 where boxProcesses(innerPid: "2").isEmpty { usleep(25_000) }
+        kill(second, SIGKILL)
+        do {
+            let results = try awaitResult(submission)
+            Issue.record("a run whose zygote died got results: \(results.map(\.run.verdict))")
+        } catch let error as SandboxError {
+            #expect(error.code == .supervisionFailed, "\(error)")
+        }
+        let again = try run("print(3)")
+        #expect(again.first?.run.stdoutText == "3\n")
+    }
+
+    @Test func nothingOfAZygoteOutlivesItsSandbox() throws {
+        let state = "/run/assay-zygote-teardown"
+        var owned: Sandbox? = try Sandbox(configuration: .init(stateDirectory: state))
+        _ = try owned!.runWarmPython(source: "print(1)", preamble: "", tests: [WarmTest()], limits: Limits(cpuTimeSeconds: 1),
+                                     profile: profile, stopAtFirstFailure: false)
+        let pids = owned!.pythonZygoteProcessIDs
+        #expect(pids.count == 1)
+        #expect(!Hostile.boxMounts(under: state, includingZygotes: true).isEmpty)
+        owned = nil
+        for pid in pids { #expect(kill(pid, 0) != 0, "zygote \(pid) outlived its sandbox") }
+        #expect(Hostile.boxMounts(under: state, includingZygotes: true).isEmpty)
+    }
+}
