@@ -64,7 +64,7 @@ public struct WarmPythonExecutor: SubmissionExecutor {
     /// `sys.modules`: importing it again still raises ImportError, without a path search per test.
     /// - Parameter texts: everything the tests run (solution, setup, check scripts); a heavy
     ///   module named there as a word is imported up front, otherwise deferred.
-    static func warmImports(naming texts: [String]) -> String {
+    public static func warmImports(naming texts: [String]) -> String {
         let words = identifierWords(texts)
         var deferred = "", eager = ""
         for line in PythonHarness.preamble {
