@@ -221,7 +221,7 @@ def read_collect(name, capture):
     finally:
         os.close(fd)
 
-def run_test(index, test, code, preamble, limits, collect, group):
+def run_test(index, test, code, preamble, limits, collect, group, last):
     cpu_limit, wall_limit = limits["cpu"], limits["wall"]
     driver = test.get("driver")
     caps = {"stdout": limits["stdout"], "stderr": limits["stderr"], "result": limits["result"] if driver else 0}
@@ -297,7 +297,9 @@ def run_test(index, test, code, preamble, limits, collect, group):
     if collected is not None and not read_collect(collect, collected):
         collected.close()
         collected = None
-    clean_box()
+    if not last:
+        # After the last test the whole box (its namespaces and its tmpfs) is thrown away.
+        clean_box()
     streams = [captures[name] for name in ("stdout", "stderr", "result") if name in captures]
     if collected is not None:
         streams.append(collected)
@@ -338,7 +340,7 @@ def main():
     gc.freeze()  # children share these pages instead of copying them on the first collection
     send(b'{"ready": true}\n')
     for index, test in enumerate(tests):
-        ok = run_test(index, test, code, preamble, job["limits"], job.get("collect"), group)
+        ok = run_test(index, test, code, preamble, job["limits"], job.get("collect"), group, index == len(tests) - 1)
         if not ok and job["stopAtFirstFailure"]:
             break
     send(b'{"done": true}\n')
