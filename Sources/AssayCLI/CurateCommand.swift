@@ -99,7 +99,7 @@ struct CurateCommand: ParsableCommand {
         do { verifyCache = try VerificationCache(path: cachePath) } catch let e as CurationError { throw ValidationError(e.description) }
         let sandbox = try sandboxOptions.makeSandbox()
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-        let exec = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
+        let exec = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog, concurrency: jobs)
         let options = GraderOptions()
         let verifier = Verifier(executor: exec, options: options, runs: verifyRuns)
         // Part of every cache key: a result verified under other settings is verified again.

@@ -91,7 +91,7 @@ struct GradeCommand: ParsableCommand {
 
         let sandbox = try sandboxOptions.makeSandbox()
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
-        let executor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
+        let executor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog, concurrency: jobs)
         var options = GraderOptions()
         if let maxTests { options.maxTestsOverride = maxTests }
         options.checker = checker.flatMap(Checker.init(name:))

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             let sandbox = try sandboxOptions.makeSandbox()
             let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
             backend = try SandboxBackend(sandbox: sandbox, catalog: catalog,
-                                         submissionExecutor: try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog))
+                                         submissionExecutor: try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog, concurrency: workers))
         } catch let error as SandboxError {
             throw ValidationError(error.description)
         }

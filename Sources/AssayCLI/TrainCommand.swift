@@ -93,7 +93,7 @@ struct TrainCommand: ParsableCommand {
         let catalog = try ProfileCatalog(directory: sandboxOptions.profilesDirectory)
         var executorOptions = ExecutorOptions()
         executorOptions.executor = recipe.executor
-        let submissionExecutor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog)
+        let submissionExecutor = try executorOptions.makeExecutor(sandbox: sandbox, catalog: catalog, concurrency: ProcessInfo.processInfo.activeProcessorCount)
         var options = GraderOptions()
         options.maxTests = recipe.graderMaxTests
         options.timeLimitSeconds = recipe.graderTimeLimit

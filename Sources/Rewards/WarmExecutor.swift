@@ -1,9 +1,9 @@
 import Sandboxing
 
-/// The fast path for Python: one box per submission whose warm interpreter has imported the
-/// preamble once (numpy only for a submission that names it: `warmImports(naming:)`), and a
-/// fresh process forked per test from that clean state
-/// (`Sandbox.runWarmPython`). Each test runs the same driver program, with the same request on
+/// The fast path for Python: one box per submission, forked from the slot's clean zygote (an
+/// interpreter that has imported the preamble once and never runs submitted code; numpy only
+/// for a submission that names it: `warmImports(naming:)`), and a fresh process forked per test
+/// from that clean state (`Sandbox.runWarmPython`). Each test runs the same driver program, with the same request on
 /// stdin and the same out-of-band result record (collected from /work after the test, then
 /// checked for this run's nonce on the host) as `SandboxExecutor`; only the process start-up is
 /// shared. No two submissions share a warm interpreter, and nothing a test leaves behind
@@ -20,6 +20,12 @@ public struct WarmPythonExecutor: SubmissionExecutor {
     /// Grades Python warm and everything else through `cold`, on `cold`'s sandbox.
     public init(cold: SandboxExecutor) {
         self.cold = cold
+    }
+
+    /// Starts the zygotes `count` concurrent submissions will use (the usual preamble), so the
+    /// first submissions do not pay for an interpreter start.
+    public func prewarm(count: Int) throws(SandboxError) {
+        try cold.sandbox.prewarmPythonZygotes(count: count, profile: cold.python, preamble: Self.warmImports(naming: []))
     }
 
     /// Heavy preamble modules, imported up front only for a submission that names them: numpy

@@ -101,3 +101,20 @@ extension Sandbox {
         return VerdictRules.classify(outcome: outcome, usage: usage, limits: boxLimits, outOfMemoryMarkers: [])
     }
 }
+
+extension Sandbox {
+    /// Starts the Python zygotes of `count` slots now (importing `preamble`), so that the first
+    /// submissions do not wait for an interpreter: call it with the number of runs that will go
+    /// at once (the workers).
+    public func prewarmPythonZygotes(count: Int, profile: SandboxProfile, preamble: String) throws(SandboxError) {
+        guard let interpreter = profile.run.argv.first else {
+            throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
+        }
+        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble)
+        // Held together, so `count` distinct slots each get one.
+        var held: [Slot] = []
+        defer { for slot in held { slots.release(slot) } }
+        for _ in 0..<max(0, count) { held.append(try slots.acquire()) }
+        for slot in held { _ = try zygotes.zygote(for: key, slot: slot, sandbox: self) }
+    }
+}
