@@ -89,6 +89,18 @@ public struct SandboxBackend: ExecutionBackend {
         // SandboxFusion's run_timeout is a wall-clock limit; CPU gets the same budget.
         limits.wallTimeSeconds = request.runTimeoutSeconds
         limits.memoryBytes = request.memoryMiB << 20
+        if request.language == .python, request.workDir.files.isEmpty, request.workDir.fetch.isEmpty,
+           let warm = submissionExecutor as? WarmPythonExecutor {
+            // A child of the slot's clean zygote instead of a fresh interpreter: the program runs
+            // as `python3 /app/main.py` would, with the same limits and isolation and no preamble.
+            let results = try sandbox.runWarmPython(
+                source: request.code, preamble: "", zygoteImports: warm.zygoteImports, tests: [WarmTest(stdin: request.stdin)],
+                limits: limits, profile: profile, stopAtFirstFailure: true)
+            guard let run = results.first?.run else {
+                throw SandboxError(.supervisionFailed, "the warm harness reported no run")
+            }
+            return CodeRunOutcome(compile: nil, compileFailed: false, run: run, files: [:])
+        }
         let program = try sandbox.prepare(source: request.code, profile: profile)
         if let failure = program.compileFailure {
             // Nothing ran: the files asked for are the ones sent (as SandboxFusion returns them).

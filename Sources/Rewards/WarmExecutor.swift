@@ -25,8 +25,11 @@ public struct WarmPythonExecutor: SubmissionExecutor {
     /// Starts the zygotes `count` concurrent submissions will use (the usual preamble), so the
     /// first submissions do not pay for an interpreter start.
     public func prewarm(count: Int) throws(SandboxError) {
-        try cold.sandbox.prewarmPythonZygotes(count: count, profile: cold.python, preamble: Self.warmImports(naming: []))
+        try cold.sandbox.prewarmPythonZygotes(count: count, profile: cold.python, preamble: zygoteImports)
     }
+
+    /// What the zygotes of most submissions import (the preamble, numpy deferred).
+    public var zygoteImports: String { Self.warmImports(naming: []) }
 
     /// Heavy preamble modules, imported up front only for a submission that names them: numpy
     /// costs ~65 ms to import and makes every fork and every module snapshot dearer. For the

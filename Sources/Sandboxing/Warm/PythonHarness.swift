@@ -180,6 +180,8 @@ def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_l
         sys.stdin = open(0, "r", closefd=False)
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
+        # As a cold run of the file at `path` sees itself (python3 /app/main.py).
+        sys.argv = [PATH]
         g = {"__name__": "__main__", "__builtins__": __builtins__}
         def result(value):
             data = json.dumps(value).encode()
@@ -319,10 +321,12 @@ def main():
     size = int(os.pread(JOB, 16, 0))
     job = json.loads(os.pread(JOB, size, 16))
     payload = 16 + size
+    global PATH
+    PATH = job["path"]
     group = Group(job["cgroup"])
     source = os.pread(JOB, job["source"][1], payload + job["source"][0])
     try:
-        code = compile(source, "main.py", "exec")
+        code = compile(source, job["path"], "exec")
     except BaseException:
         code = source  # each child compiles it again and reports the error as its own failure
     preamble = compile(job["preamble"], "preamble.py", "exec")

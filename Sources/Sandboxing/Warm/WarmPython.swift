@@ -55,7 +55,10 @@ extension Sandbox {
     ///   - collect: a file each test may leave in /work, read back after the test (an
     ///     out-of-band result record) before the box is cleaned for the next test.
     ///   - collectLimitBytes: the most that file (or a driver's `__assay_result__` value) may hold.
-    public func runWarmPython(source: String, preamble: String, tests: [WarmTest], limits: Limits,
+    ///   - zygoteImports: what the slot's zygote imports once (nil: `preamble`). Only warms
+    ///     `sys.modules`; the tests' namespace gets `preamble` alone (e.g. `/run_code` runs a
+    ///     program with no preamble on the graders' zygote).
+    public func runWarmPython(source: String, preamble: String, zygoteImports: String? = nil, tests: [WarmTest], limits: Limits,
                               profile: SandboxProfile, stopAtFirstFailure: Bool,
                               collect: String? = nil, collectLimitBytes: Int = 1 << 20) throws(SandboxError) -> [WarmTestResult] {
         guard let interpreter = profile.run.argv.first else {
@@ -81,6 +84,7 @@ extension Sandbox {
         }
         let job: [String: Any] = [
             "source": [0, source.utf8.count],
+            "path": "/app/" + profile.sourceFile,
             "preamble": preamble,
             "stopAtFirstFailure": stopAtFirstFailure,
             "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
@@ -109,7 +113,7 @@ extension Sandbox {
             }
             return Array(String(format: "%016d", bytes.count).utf8) + bytes + payload
         }
-        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble)
+        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: zygoteImports ?? preamble)
         let execution = try executeInZygote(key, boxLimits: box, seccomp: profile.seccomp, harness: harness)
         return try WarmRecords.decode(execution, tests: tests.count, limits: limits,
                                       outOfMemoryMarkers: profile.outOfMemoryMarkers)
