@@ -26,6 +26,9 @@ struct BenchGrade: ParsableCommand {
     @Option(help: "Submissions in the stdin workload (15 tests each).")
     var stdinSubmissions = 40
 
+    @Option(help: "Submissions in the few-tests stdin workload (1, 2 or 3 tests each, as LiveCodeBench problems often have).")
+    var fewTestsSubmissions = 120
+
     @Option(help: "Submissions graded at once (threads).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
@@ -45,7 +48,8 @@ struct BenchGrade: ParsableCommand {
         print("workload                    variant                          tests   subs   tests/s   subs/s   vs reference")
         let heplus = try humanEvalPlusWorkload(warm)
         try report(heplus, warm: warm, cold: cold)
-        try report(stdinWorkload(), warm: warm, cold: cold)
+        try report(stdinWorkload(submissions: stdinSubmissions, tests: { _ in 15 }), warm: warm, cold: cold)
+        try report(stdinWorkload(submissions: fewTestsSubmissions, tests: { 1 + $0 % 3 }), warm: warm, cold: cold)
     }
 
     struct Workload {
@@ -67,7 +71,7 @@ struct BenchGrade: ParsableCommand {
         }
         line("reference style (sample)", reference.tests, 0, reference.seconds)
         line("assay cold sandbox", testCount, w.problems.count, coldRun)
-        line("assay warm fast path", testCount, w.problems.count, warmRun)
+        line("assay zygote (warm)", testCount, w.problems.count, warmRun)
     }
 
     /// Grades every solution; all must get reward 1 (a benchmark of wrong answers measures nothing).
@@ -117,7 +121,8 @@ struct BenchGrade: ParsableCommand {
     }
 
     /// A stdin/stdout problem in the LiveCodeBench style: n numbers in, their sorted prefix sums out.
-    func stdinWorkload() -> Workload {
+    /// - Parameter tests: how many tests submission `s` has.
+    func stdinWorkload(submissions: Int, tests testCount: (Int) -> Int) -> Workload {
         var rng = SystemRandomNumberGenerator()
         let solution = """
             import sys
@@ -131,9 +136,9 @@ struct BenchGrade: ParsableCommand {
             print(*out)
             """
         var problems: [Problem] = []
-        for s in 0..<stdinSubmissions {
+        for s in 0..<submissions {
             var tests: [TestCase] = []
-            for t in 0..<15 {
+            for t in 0..<testCount(s) {
                 let n = 1 + (t * 37 + s) % 200
                 let xs = (0..<n).map { _ in Int.random(in: -1000...1000, using: &rng) }
                 var total = 0
@@ -143,7 +148,8 @@ struct BenchGrade: ParsableCommand {
             }
             problems.append(Problem(id: "prefix-\(s)", source: "bench", tests: tests))
         }
-        return Workload(name: "stdin (\(problems.count)×15 tests)", problems: problems,
+        let counts = Set(problems.map(\.tests.count)).sorted().map(String.init).joined(separator: "-")
+        return Workload(name: "stdin (\(problems.count)×\(counts) tests)", problems: problems,
                         solutions: Array(repeating: solution, count: problems.count))
     }
 

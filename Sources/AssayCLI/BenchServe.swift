@@ -90,6 +90,9 @@ struct BenchServe: AsyncParsableCommand {
         let server = try await InProcessServer.start(config)
         let bound = server.port
 
+        // The same /run_code python on a fresh interpreter per request (no zygote), called directly.
+        let coldBackend = try SandboxBackend(sandbox: sandbox, catalog: catalog,
+                                             submissionExecutor: try SandboxExecutor(sandbox: sandbox, catalog: catalog))
         let cpp = "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n"
         let workloads = [
             Self.runCode("python print(1)", backend, CodeRun(language: .python, code: "print(1)"),
@@ -114,7 +117,8 @@ struct BenchServe: AsyncParsableCommand {
             // network-namespace pools, pages the interpreter in.
             _ = try await Self.onThreads(workers, perThread: 8, setup: {}) { _ in try direct() }
             row(w.name, "direct (\(workers) threads)", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
-            for concurrency in Set([workers, clients]).sorted() {
+            // One client alone gives the latency of a single request with nothing queued.
+            for concurrency in Set([1, workers, clients]).sorted() {
                 let perClient = total / concurrency
                 let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try LoopbackHTTPConnection(port: bound) }) { conn in
                     let start = monotonicMilliseconds()
@@ -131,6 +135,11 @@ struct BenchServe: AsyncParsableCommand {
             row(w.name, "direct again", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
             rss.append(ProcessMemory.residentBytes)
         }
+        let coldRun = Self.timed(Self.runCode("python print(1)", coldBackend, CodeRun(language: .python, code: "print(1)"),
+                                              body: "", expected: "1\n").direct)
+        _ = try await Self.onThreads(workers, perThread: 2, setup: {}) { _ in try coldRun() }
+        row("python print(1)", "direct, no zygote", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try coldRun() })
+        row("python print(1)", "direct, no zygote, 1 thr", try await Self.onThreads(1, perThread: min(total, 100), setup: {}) { _ in try coldRun() })
         // A box per test is slow: 12 submissions per thread are enough for its median.
         let coldDirect = Self.timed(cold.direct)
         _ = try await Self.onThreads(workers, perThread: 1, setup: {}) { _ in try coldDirect() }
