@@ -34,7 +34,7 @@ public final class Sandbox: Sendable {
     public let configuration: Configuration
     /// Isolation layers this host lacks; empty in the default (full) mode.
     public let warnings: [String]
-    private let directory: String
+    let directory: String
     let initBinary: String
     let template: HostTemplate
     private let cgroups: CgroupLayout

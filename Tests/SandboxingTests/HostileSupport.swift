@@ -183,8 +183,8 @@ enum Hostile {
         return found
     }
 
-    /// Box tmpfs mounts of this suite still mounted in the host's mount namespace. A slot's
-    /// Python zygote keeps its own root (`box-N-zygote`) for as long as its sandbox lives, so
+    /// Box tmpfs mounts of this suite still mounted in the host's mount namespace. A sandbox's
+    /// Python zygote keeps its own root (`zygote-N`) for as long as its sandbox lives, so
     /// that one counts only with `includingZygotes` (ZygoteTests checks it is gone afterwards).
     static func boxMounts(under stateDirectory: String = Hostile.stateDirectory, includingZygotes: Bool = false) -> [String] {
         let text: String
@@ -194,7 +194,7 @@ enum Hostile {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count > 4 && fields[4].hasPrefix(prefix) else { continue }
-            if includingZygotes || !fields[4].hasSuffix("-zygote") { found.append(String(fields[4])) }
+            if includingZygotes || !(fields[4].split(separator: "/").last?.hasPrefix("zygote-") ?? false) { found.append(String(fields[4])) }
         }
         return found
     }

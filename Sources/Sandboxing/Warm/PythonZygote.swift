@@ -2,11 +2,11 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// One running Python zygote (``ZygoteProgram``), bound to a slot: it lives in the slot's empty
-/// network namespace, and the slot's runs are its children, one at a time (a slot belongs to one
-/// run at a time). It is started once and serves every warm Python submission of its slot.
+/// One running Python zygote (``ZygoteProgram``). It serves every slot of its sandbox at once:
+/// it only forks, and each submission's entry process answers on the submission's own socket.
 final class PythonZygote: @unchecked Sendable {
-    // @unchecked: used only by the run that holds its slot (SlotPool), one at a time.
+    // @unchecked: every stored property is immutable but `usable` (atomic); the descriptors are
+    // closed only in deinit, when no run holds the zygote any more.
 
     /// What a zygote was started with; a submission needs a zygote with the same.
     struct Key: Hashable {
@@ -22,10 +22,12 @@ final class PythonZygote: @unchecked Sendable {
     private let pidfd: Int32
     private let control: Int32
     private let stderrFD: Int32
-    private var root: Box
-    private(set) var usable = true
+    private let root: Box
+    private let usableFlag = Atomic<Bool>(true)
 
-    /// How long the zygote may take to answer the host: a start under load, a fork. It only
+    var usable: Bool { usableFlag.load(ordering: .acquiring) && !hasEnded }
+
+    /// How long the zygote's entry process may take to report a box: a fork under load. It only
     /// bounds a hung zygote; a healthy one answers in milliseconds.
     static let answerTimeoutMilliseconds: Int32 = 60_000
 
@@ -38,45 +40,48 @@ final class PythonZygote: @unchecked Sendable {
         self.root = root
     }
 
-    /// Starts a zygote for `slot` and waits until it has imported everything.
-    static func start(key: Key, slot: Slot, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
-        var root = Box(root: slot.boxPath + "-zygote", uid: slot.uid)
-        if mkdir(root.root, 0o700) < 0 && errno != EEXIST {
-            throw SandboxError(.hostSetupFailed, "cannot create the zygote's mount point \(root.root)", errno: errno)
+    /// Starts a zygote with its own root at `rootPath` and waits until it has imported everything.
+    static func start(key: Key, rootPath: String, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
+        var root = Box(root: rootPath, uid: 0)
+        if mkdir(rootPath, 0o700) < 0 && errno != EEXIST {
+            throw SandboxError(.hostSetupFailed, "cannot create the zygote's mount point \(rootPath)", errno: errno)
         }
         let files = [BoxFile(name: ZygoteProgram.fileName, contents: Array(ZygoteProgram.source.utf8)),
                      BoxFile(name: "preamble.py", contents: Array(key.preamble.utf8))]
         try root.create(limits: Limits(), files: files, template: sandbox.template, extraDirectories: ["box"])
         let zygote: PythonZygote
         do throws(SandboxError) {
-            zygote = try spawn(key: key, slot: slot, root: root, sandbox: sandbox)
+            zygote = try spawn(key: key, root: root, sandbox: sandbox)
         } catch {
             root.destroy()
             throw error
         }
-        let ready: Message
-        do throws(SandboxError) { ready = try zygote.expectMessage("start") } catch {
+        let ready = receive(zygote.control, what: "start")
+        guard case .message(let message) = ready, message.json?["ready"] as? Bool == true else {
             zygote.stop()
-            throw error
-        }
-        guard ready.json?["ready"] as? Bool == true else {
-            zygote.stop()
-            throw SandboxError(.supervisionFailed, "the Python zygote did not start: \(ready.text)")
+            switch ready {
+            case .failed(let error): throw error
+            case .message(let m): throw SandboxError(.supervisionFailed, "the Python zygote did not start: \(m.text)")
+            case .gone: throw SandboxError(.supervisionFailed, "the Python zygote ended while starting: \(zygote.stderrTail())")
+            }
         }
         return zygote
     }
 
-    private static func spawn(key: Key, slot: Slot, root: Box, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
+    private static func spawn(key: Key, root: Box, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
         let (ours, theirs) = try Shim.seqpacketPair()
         defer { close(theirs) }
+        // An empty network namespace of its own; each box joins its slot's.
+        let netns = Shim.createNetworkNamespace()
+        defer { if netns >= 0 { close(netns) } }
         // Its stderr is kept in an unlinked file the host reads only to explain a zygote that failed.
         let stderrPath = root.root + ".stderr"
         let stderrFD = open(stderrPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         unlink(stderrPath)
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
-        guard stderrFD >= 0, null >= 0 else {
-            let err = errno
+        guard stderrFD >= 0, null >= 0, netns >= 0 else {
+            let err = netns < 0 ? -netns : errno
             close(ours)
             if stderrFD >= 0 { close(stderrFD) }
             throw SandboxError(.hostSetupFailed, "cannot open the zygote's descriptors", errno: err)
@@ -85,7 +90,7 @@ final class PythonZygote: @unchecked Sendable {
             path: key.interpreter, argv: [key.interpreter, "-I", "-B", "/app/" + ZygoteProgram.fileName],
             environment: key.environment, stdinFD: theirs, stdoutFD: null, stderrFD: stderrFD, statusFD: -1,
             cgroupProcsFDs: [], root: root.root, mounts: root.mountPlan(template: sandbox.template, initBinary: sandbox.initBinary),
-            workdir: "/work", netnsFD: slot.netnsFD, cloneFlags: Shim.boxCloneFlags, hostname: "assay",
+            workdir: "/work", netnsFD: netns, cloneFlags: Shim.boxCloneFlags, hostname: "assay",
             rlimits: [], uid: 0, gid: 0, filter: nil, zygoteCapabilities: ZygoteProgram.capabilities)
         // The zygote dies with the thread that starts it (PR_SET_PDEATHSIG): that thread must live
         // as long as the process, not as long as the worker that first needed a zygote.
@@ -102,7 +107,7 @@ final class PythonZygote: @unchecked Sendable {
         }
     }
 
-    /// What the zygote or its entry process sent.
+    /// What the zygote or an entry process sent.
     struct Message {
         var bytes: [UInt8]
         var fds: [Int32]
@@ -110,37 +115,26 @@ final class PythonZygote: @unchecked Sendable {
         var text: String { String(decoding: bytes.prefix(4000), as: UTF8.self) }
     }
 
-    /// One message from the zygote, or why there is none.
-    private enum Received {
+    /// One message, or why there is none.
+    enum Received {
         case message(Message)
-        /// The zygote closed its end or reset the connection: it is dead.
+        /// The other end closed or reset: that process is dead.
         case gone
         case failed(SandboxError)
     }
 
-    private func receive(what: String, timeoutMilliseconds: Int32 = answerTimeoutMilliseconds) -> Received {
-        switch Shim.receiveMessage(control, timeoutMilliseconds: timeoutMilliseconds) {
+    private static func receive(_ socket: Int32, what: String) -> Received {
+        switch Shim.receiveMessage(socket, timeoutMilliseconds: answerTimeoutMilliseconds) {
         case .success(let (bytes, fds)) where !bytes.isEmpty:
             return .message(Message(bytes: bytes, fds: fds))
         case .success:
-            usable = false
             return .gone
         case .failure(let err) where err.value == ECONNRESET:
-            usable = false
             return .gone
         case .failure(let err):
-            usable = false
             return .failed(SandboxError(.supervisionFailed,
-                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(timeoutMilliseconds / 1000) s; it is replaced"
+                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(answerTimeoutMilliseconds / 1000) s; it is replaced"
                                        : "cannot read from the Python zygote (\(what))", errno: err.value))
-        }
-    }
-
-    private func expectMessage(_ what: String) throws(SandboxError) -> Message {
-        switch receive(what: what) {
-        case .message(let m): return m
-        case .gone: throw SandboxError(.supervisionFailed, "the Python zygote ended during \(what): \(stderrTail())")
-        case .failed(let e): throw e
         }
     }
 
@@ -153,42 +147,76 @@ final class PythonZygote: @unchecked Sendable {
         case failed(SandboxError)
     }
 
-    /// Hands one submission to the zygote; returns a pidfd of its box (pid 1 of the box's pid
-    /// namespace; killing it kills the box).
-    func submit(_ request: [String: Any], fds: [Int32]) -> Result<Int32, SubmitFailure> {
+    /// A submission the zygote has started.
+    struct Started {
+        /// pid 1 of the box's pid namespace: killing it kills the box.
+        var boxPidfd: Int32
+        /// Where its entry process reports the box's end.
+        var reply: Int32
+    }
+
+    /// Hands one submission to the zygote. `fds`: the job, record and stderr descriptors, then
+    /// the slot's cgroup `procs` descriptors and the per-test handles; the submission's reply
+    /// socket and `netns` are put in their place (see ``ZygoteProgram``).
+    func submit(_ request: [String: Any], fds: [Int32], netns: Int32) -> Result<Started, SubmitFailure> {
         guard let bytes = try? JSONSerialization.data(withJSONObject: request) else {
             return .failure(.failed(SandboxError(.invalidConfiguration, "cannot encode the zygote request")))
         }
-        let rc = Shim.sendMessage(control, Array(bytes), fds: fds)
-        if rc == EPIPE || rc == ECONNRESET {
-            usable = false
-            return .failure(.goneBeforeRequest)
-        } else if rc != 0 {
-            usable = false
-            return .failure(.failed(SandboxError(.supervisionFailed, "cannot send to the Python zygote", errno: rc)))
+        let reply: (Int32, Int32)
+        do { reply = try Shim.seqpacketPair() } catch { return .failure(.failed(error)) }
+        let rc = Shim.sendMessage(control, Array(bytes), fds: Array(fds[..<3]) + [reply.1, netns] + Array(fds[3...]))
+        close(reply.1)
+        if rc != 0 {
+            close(reply.0)
+            usableFlag.store(false, ordering: .releasing)
+            return .failure(rc == EPIPE || rc == ECONNRESET ? .goneBeforeRequest
+                                : .failed(SandboxError(.supervisionFailed, "cannot send to the Python zygote", errno: rc)))
         }
-        switch receive(what: "a submission's start") {
+        switch Self.receive(reply.0, what: "a submission's start") {
         case .gone:
-            return .failure(.goneBeforeRequest)
+            close(reply.0)
+            // The entry process died before reporting: with the zygote (then it is replaced and
+            // the submission sent again), or on its own (a fault of ours, reported).
+            if hasEnded || waitUntilEnded(milliseconds: 1000) {
+                usableFlag.store(false, ordering: .releasing)
+                return .failure(.goneBeforeRequest)
+            }
+            return .failure(.failed(SandboxError(.supervisionFailed, "the zygote's entry process ended without starting a box")))
         case .failed(let error):
+            close(reply.0)
+            usableFlag.store(false, ordering: .releasing)  // a hung zygote is replaced
             return .failure(.failed(error))
         case .message(let answer):
-            if answer.json?["box"] is Int, answer.fds.count == 1 { return .success(answer.fds[0]) }
+            if answer.json?["box"] is Int, answer.fds.count == 1 { return .success(Started(boxPidfd: answer.fds[0], reply: reply.0)) }
             for fd in answer.fds { close(fd) }
-            usable = false
+            close(reply.0)
             return .failure(.failed(SandboxError(.supervisionFailed, "the Python zygote could not start a box: \(answer.text)")))
         }
     }
 
-    /// The wait status of the box that `submit` started, once it has ended.
-    func awaitStatus() throws(SandboxError) -> Int32 {
-        let answer = try expectMessage("a submission's end")
-        for fd in answer.fds { close(fd) }
-        guard let status = answer.json?["status"] as? Int else {
-            usable = false
-            throw SandboxError(.supervisionFailed, "the Python zygote reported no status: \(answer.text)")
+    /// The wait status of the box `started`, once it has ended; closes its reply socket.
+    func awaitStatus(_ started: Started) throws(SandboxError) -> Int32 {
+        defer { close(started.reply) }
+        switch Self.receive(started.reply, what: "a submission's end") {
+        case .message(let answer):
+            for fd in answer.fds { close(fd) }
+            guard let status = answer.json?["status"] as? Int else {
+                throw SandboxError(.supervisionFailed, "the Python zygote reported no status: \(answer.text)")
+            }
+            return Int32(truncatingIfNeeded: status)
+        case .gone:
+            throw SandboxError(.supervisionFailed, "the Python zygote ended during a submission: \(stderrTail())")
+        case .failed(let error):
+            throw error
         }
-        return Int32(truncatingIfNeeded: status)
+    }
+
+    /// Whether the zygote process has ended (its pidfd is readable).
+    private var hasEnded: Bool { waitUntilEnded(milliseconds: 0) }
+
+    private func waitUntilEnded(milliseconds: Int32) -> Bool {
+        var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, milliseconds) == 1
     }
 
     private func stderrTail() -> String {
@@ -198,75 +226,89 @@ final class PythonZygote: @unchecked Sendable {
         return n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : "(no output)"
     }
 
-    /// Ends the zygote (and whatever box it still has: they are in its pid namespace) and frees
-    /// its root.
+    /// Ends the zygote and every box it has running (they are in its pid namespace). Its
+    /// descriptors and root go when the last run holding it lets go (deinit).
     func stop() {
-        usable = false
+        usableFlag.store(false, ordering: .releasing)
+        Shim.kill(pidfd: pidfd)
+    }
+
+    deinit {
         Shim.kill(pidfd: pidfd)
         var status: Int32 = 0
         while waitpid(pid, &status, __WALL) < 0 && errno == EINTR {}
         close(pidfd)
         close(control)
         close(stderrFD)
+        var root = root
         root.destroy()
     }
 }
 
-/// The zygotes of one sandbox, by slot: at most `perSlot` each (one per preamble in use, the
-/// least recently used replaced).
+/// The zygotes of one sandbox: one per key (a preamble in use), the least recently used of more
+/// than `maximum` stopped.
 final class ZygoteTable: Sendable {
-    private let table = Mutex<[Int: [PythonZygote]]>([:])
-    static let perSlot = 2
+    private struct State {
+        var zygotes: [PythonZygote] = []  // most recently used last
+        var started = 0
+    }
+    private let state = Mutex(State())
+    /// Serializes starts, so concurrent first runs start one zygote, not one each.
+    private let starting = Mutex(())
+    static let maximum = 4
 
-    /// The slot's zygote for `key`, started if there is none (or the last one failed).
-    func zygote(for key: PythonZygote.Key, slot: Slot, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
-        var stale: [PythonZygote] = []
-        let found: PythonZygote? = table.withLock { t in
-            var list = t[slot.index] ?? []
-            stale = list.filter { !$0.usable }
-            list.removeAll { !$0.usable }
-            defer { t[slot.index] = list }
-            guard let index = list.firstIndex(where: { $0.key == key }) else { return nil }
-            let z = list.remove(at: index)
-            list.append(z)  // most recently used last
-            return z
+    /// The zygote for `key`, started if there is none (or the last one failed).
+    func zygote(for key: PythonZygote.Key, sandbox: Sandbox) throws(SandboxError) -> PythonZygote {
+        if let found = lookUp(key) { return found }
+        return try starting.withLock { _ throws(SandboxError) -> PythonZygote in
+            if let found = lookUp(key) { return found }
+            let index = state.withLock { s in
+                s.started += 1
+                return s.started
+            }
+            let started = try PythonZygote.start(key: key, rootPath: "\(sandbox.directory)/zygote-\(index)", sandbox: sandbox)
+            let evicted: [PythonZygote] = state.withLock { s in
+                s.zygotes.append(started)
+                let over = max(0, s.zygotes.count - Self.maximum)
+                let gone = Array(s.zygotes.prefix(over))
+                s.zygotes.removeFirst(over)
+                return gone
+            }
+            for z in evicted { z.stop() }
+            return started
         }
-        for z in stale { z.stop() }
-        if let found { return found }
-        let started = try PythonZygote.start(key: key, slot: slot, sandbox: sandbox)
-        let evicted: [PythonZygote] = table.withLock { t in
-            var list = t[slot.index] ?? []
-            list.append(started)
-            let over = max(0, list.count - Self.perSlot)
-            let gone = Array(list.prefix(over))
-            list.removeFirst(over)
-            t[slot.index] = list
-            return gone
-        }
-        for z in evicted { z.stop() }
-        return started
     }
 
-    /// Forgets a zygote that failed (it is stopped and replaced on the slot's next run).
-    func discard(_ zygote: PythonZygote, slot: Slot) {
-        table.withLock { t in t[slot.index]?.removeAll { $0 === zygote } }
+    private func lookUp(_ key: PythonZygote.Key) -> PythonZygote? {
+        let (found, dead): (PythonZygote?, [PythonZygote]) = state.withLock { s in
+            let dead = s.zygotes.filter { !$0.usable }
+            s.zygotes.removeAll { !$0.usable }
+            guard let index = s.zygotes.firstIndex(where: { $0.key == key }) else { return (nil, dead) }
+            let z = s.zygotes.remove(at: index)
+            s.zygotes.append(z)
+            return (z, dead)
+        }
+        for z in dead { z.stop() }
+        return found
+    }
+
+    /// Forgets a zygote that failed; it is replaced on the next run.
+    func discard(_ zygote: PythonZygote) {
+        state.withLock { s in s.zygotes.removeAll { $0 === zygote } }
         zygote.stop()
     }
 
-    var processIDs: [pid_t] { table.withLock { t in t.values.flatMap { $0.filter(\.usable).map(\.pid) } } }
+    var processIDs: [pid_t] { state.withLock { s in s.zygotes.filter(\.usable).map(\.pid) } }
 
     func stopAll() {
-        let all = table.withLock { t in
-            defer { t = [:] }
-            return t.values.flatMap { $0 }
+        let all = state.withLock { s in
+            defer { s.zygotes = [] }
+            return s.zygotes
         }
         for z in all { z.stop() }
     }
 }
 
-/// Starts zygotes from one thread that lives as long as the process. A box dies with the thread
-/// that started it (spawn.c sets PR_SET_PDEATHSIG), which is right for a run (the thread
-/// supervises it to the end) but not for a zygote, which serves later runs from other threads.
 final class ZygoteLauncher: @unchecked Sendable {
     // @unchecked: `work` is guarded by `condition`.
     static let shared = ZygoteLauncher()

@@ -5,12 +5,16 @@
 ///
 /// Processes, per submission:
 ///
-///     zygote (uid 0, a few capabilities, its own namespaces and the slot's empty network)
+///     zygote (uid 0, a few capabilities, namespaces of its own, an empty network)
 ///       └─ entry: unshares mount, pid, ipc and uts namespaces; reports the box to the host
-///            └─ box: pid 1 of the new pid namespace; mounts its own /work, /tmp, /dev/shm and
-///               /proc; joins the slot's cgroup and a cgroup namespace rooted there; sets the
-///               run's rlimits; drops every capability and becomes the slot's uid; loads the
-///               profile's seccomp filter; then runs the harness (its tests are its children)
+///            └─ box: pid 1 of the new pid namespace; joins the slot's empty network namespace;
+///               mounts its own /work, /tmp, /dev/shm and /proc; joins the slot's cgroup and a
+///               cgroup namespace rooted there; sets the run's rlimits; drops every capability and
+///               becomes the slot's uid; loads the profile's seccomp filter; then runs the harness
+///               (its tests are its children)
+///
+/// One zygote serves every slot at once: it only forks, and each submission's entry process
+/// answers the host on the submission's own socket.
 ///
 /// The rule: no process that has run submitted code ever serves another submission. The zygote
 /// and the entry process never run any; the box runs one submission's tests and dies with them.
@@ -21,12 +25,13 @@
 /// box drops its privileges. When the host kills the box (its pid 1, through a pidfd), the kernel
 /// kills the rest of its pid namespace.
 ///
-/// Protocol on fd 0, a SOCK_SEQPACKET socket (one message each):
-/// - zygote → host, once: `{"ready": true}` after the imports.
-/// - host → zygote: the request (JSON) with descriptors: the job memfd, the record and stderr
-///   pipes, the slot's cgroup `procs` descriptors, then the per-test cgroup handles.
-/// - entry → host: `{"box": pid}` with a pidfd of the box, or `{"error": text}`.
-/// - entry → host, when the box has ended: `{"status": wait status}`.
+/// Protocol (SOCK_SEQPACKET, one message each):
+/// - zygote → host on fd 0, once: `{"ready": true}` after the imports.
+/// - host → zygote on fd 0: the request (JSON) with descriptors: the job memfd, the record and
+///   stderr pipes, the submission's reply socket, the slot's network namespace, the slot's cgroup
+///   `procs` descriptors, then the per-test cgroup handles.
+/// - entry → host on the reply socket: `{"box": pid}` with a pidfd of the box, or
+///   `{"error": text}`; then, when the box has ended, `{"status": wait status}`.
 enum ZygoteProgram {
     static let fileName = "assay_zygote.py"
 
@@ -42,15 +47,18 @@ enum ZygoteProgram {
     private static let zygote = #"""
 
 import socket, base64, fcntl, resource
-for _name in ("mount", "umount2", "unshare", "prctl"):
+for _name in ("mount", "umount2", "unshare", "prctl", "setns"):
     getattr(libc, _name).restype = ctypes.c_int
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.unshare.argtypes = [ctypes.c_int]
+libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
-CLONE_NEWIPC, CLONE_NEWPID = 0x08000000, 0x20000000
+CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
+# A request's descriptors: 0 job, 1 records, 2 stderr, then these, then the cgroup handles.
+REPLY, NETNS, PROCS = 3, 4, 5
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 22, 24, 38, 47
@@ -83,6 +91,8 @@ def enter_box(request, fds):
     """Runs as pid 1 of the submission's new pid namespace, still privileged; returns only
     once the process is the slot's uid with no capability and the profile's filter loaded."""
     uid = request["uid"]
+    # The slot's own empty network namespace, as a cold run of the slot gets.
+    check(libc.setns(fds[NETNS], CLONE_NEWNET), "setns network")
     # The mount namespace is a copy of the zygote's: nothing done here reaches it or the host.
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     # One capped tmpfs holds /work, /tmp and /dev/shm, as a cold box's root does.
@@ -100,14 +110,14 @@ def enter_box(request, fds):
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # Every byte and cycle from here on is charged to the slot's cgroup; the cgroup namespace
     # is rooted there, so /proc/self/cgroup names no host path.
-    for fd in fds[3:3 + request["procs"]]:
+    for fd in fds[PROCS:PROCS + request["procs"]]:
         os.write(fd, b"0")
     check(libc.unshare(CLONE_NEWCGROUP), "unshare cgroup")
     os.setsid()
     # 0 job, 1 records, 2 stderr, then the per-test cgroup handles at 3, 4, ... (the job names
     # them by those numbers); every other descriptor, the zygote's socket included, is closed.
     # Every source is lifted above the targets first, so no dup2 clobbers one still to be moved.
-    keep = fds[:3] + fds[3 + request["procs"]:]
+    keep = fds[:3] + fds[PROCS + request["procs"]:]
     lifted = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64) for fd in keep]
     for target, fd in enumerate(lifted):
         os.dup2(fd, target, inheritable=False)
@@ -145,7 +155,8 @@ def box_main(request, fds):
         os._exit(70)
     run_harness()
 
-def entry(sock, request, fds):
+def entry(request, fds):
+    reply = socket.socket(fileno=os.dup(fds[REPLY]))
     try:
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
         pid = os.fork()
@@ -154,13 +165,13 @@ def entry(sock, request, fds):
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
-        socket.send_fds(sock, [json.dumps({"box": pid}).encode()], [pidfd])
+        socket.send_fds(reply, [json.dumps({"box": pid}).encode()], [pidfd])
         os.close(pidfd)
         _, status = os.waitpid(pid, 0)
-        sock.send(json.dumps({"status": status}).encode())
+        reply.send(json.dumps({"status": status}).encode())
     except BaseException:
         try:
-            sock.send(json.dumps({"error": traceback.format_exc()[-3000:]}).encode())
+            reply.send(json.dumps({"error": traceback.format_exc()[-3000:]}).encode())
         except BaseException:
             pass
     os._exit(0)
@@ -178,10 +189,16 @@ def zygote():
             os._exit(0)  # the host closed its end
         pid = os.fork()
         if pid == 0:
-            entry(sock, json.loads(message), fds)
+            sock.close()
+            entry(json.loads(message), fds)
         for fd in fds:
             os.close(fd)
-        os.waitpid(pid, 0)
+        # Entry processes that have ended (each reports to the host itself).
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
 
 zygote()
 """#

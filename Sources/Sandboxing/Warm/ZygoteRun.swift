@@ -23,17 +23,17 @@ extension Sandbox {
         // A zygote found dead before it was sent anything is replaced once: no run had started.
         var attempt = 0
         while true {
-            let zygote = try zygotes.zygote(for: key, slot: slot, sandbox: self)
+            let zygote = try zygotes.zygote(for: key, sandbox: self)
             do throws(ZygoteRetry) {
                 return try run(in: zygote, slot: slot, cgroup: cgroup, testCgroup: testCgroup, boxLimits: boxLimits,
                                filter: filter, harness: harness)
             } catch {
-                zygotes.discard(zygote, slot: slot)
+                if !zygote.usable { zygotes.discard(zygote) }
                 switch error {
                 case .failed(let failure): throw failure
                 case .goneBeforeRequest where attempt == 0: attempt += 1
                 case .goneBeforeRequest:
-                    throw SandboxError(.supervisionFailed, "the slot's Python zygote died twice before it got a submission")
+                    throw SandboxError(.supervisionFailed, "the Python zygote died twice before it got a submission")
                 }
             }
         }
@@ -74,9 +74,10 @@ extension Sandbox {
             "seccomp": Data(filter.instructionBytes).base64EncodedString(),
         ]
         let start = Shim.nowNanoseconds()
-        let box: Int32
-        switch zygote.submit(request, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + handles.fds) {
-        case .success(let pidfd): box = pidfd
+        let started: PythonZygote.Started
+        switch zygote.submit(request, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + handles.fds,
+                             netns: slot.netnsFD) {
+        case .success(let box): started = box
         case .failure(let failure): throw failure
         }
         // The box holds its own copies now: ours must close, or the pipes would never reach EOF.
@@ -87,13 +88,13 @@ extension Sandbox {
         var outcome: Shim.Outcome
         do throws(SandboxError) {
             outcome = try Shim.supervise(Shim.Watch(
-                pid: 0, pidfd: box, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read,
+                pid: 0, pidfd: started.boxPidfd, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read,
                 stdoutCap: boxLimits.maxStdoutBytes, stderrCap: boxLimits.maxStderrBytes,
                 wallLimitNanoseconds: Int64(boxLimits.wallTimeSeconds * 1e9),
                 cpuLimitNanoseconds: Int64(boxLimits.cpuTimeSeconds * 1e9),
                 cpuUsageFD: cgroup.cpuFD, cpuUsageFormat: cgroup.cpuFormat,
                 cpuBaselineNanoseconds: cgroup.cpuBaselineNanoseconds, startNanoseconds: start))
-            status = try zygote.awaitStatus()
+            status = try zygote.awaitStatus(started)
         } catch { throw fail(error) }
         outcome.waitStatus = status
         let usage = ResourceUsage(peakMemoryBytes: cgroup.peakMemoryBytes ?? 0, oomKills: cgroup.oomKillsSinceBegin,
@@ -103,18 +104,19 @@ extension Sandbox {
 }
 
 extension Sandbox {
-    /// Starts the Python zygotes of `count` slots now (importing `preamble`), so that the first
-    /// submissions do not wait for an interpreter: call it with the number of runs that will go
-    /// at once (the workers).
+    /// Starts the Python zygote for `preamble` now, and `count` slots (the runs that will go at
+    /// once: the workers), so that the first submissions wait for neither.
     public func prewarmPythonZygotes(count: Int, profile: SandboxProfile, preamble: String) throws(SandboxError) {
         guard let interpreter = profile.run.argv.first else {
             throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
         }
         let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble)
         // Held together, so `count` distinct slots each get one.
+        _ = try zygotes.zygote(for: key, sandbox: self)
+        // One zygote forks for every slot; the slots (their network namespaces and cgroups) are
+        // made now too.
         var held: [Slot] = []
         defer { for slot in held { slots.release(slot) } }
         for _ in 0..<max(0, count) { held.append(try slots.acquire()) }
-        for slot in held { _ = try zygotes.zygote(for: key, slot: slot, sandbox: self) }
     }
 }
