@@ -21,7 +21,7 @@ public func buildApplication(_ config: ServerConfiguration) async throws -> some
     OpenRLHFController(services: services).addRoutes(to: router)
 
     let onRunning = config.onServerRunning
-    let http = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseAfterResponseHandler()],
+    let http = HTTP1Channel.Configuration(additionalChannelHandlers: [CloseAfterResponseHandler(), ParseErrorAnswerHandler()],
                                           idleTimeout: .seconds(Int64(config.idleTimeoutSeconds)))
     var app = Application(
         router: router,

@@ -88,6 +88,31 @@ struct HTTPEdgeTests {
         }
     }
 
+    /// A header value with a control byte (schemathesis sends them, NUL among others) is refused
+    /// by the HTTP parser before any route sees the request. The answer is still the 400 the
+    /// document describes, with its JSON error body (Hummingbird's own was empty, without a
+    /// Content-Type), and the connection ends.
+    @Test(arguments: ["a\u{0}b", "\u{0}", "a\u{1}b", "a\u{7f}b"])
+    func aHeaderWithAControlByteGetsTheDocumentedBadRequest(_ value: String) async throws {
+        try await Self.withServer { port in
+            let client = try RawHTTPClient(port: port)
+            client.send("POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nIdempotency-Key: \(value)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            let (bytes, closed) = client.readToEnd()
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(RawHTTPClient.status(bytes) == 400, "\(text.prefix(300))")
+            let parts = text.components(separatedBy: "\r\n\r\n")
+            let head = parts[0].lowercased().split(separator: "\r\n").map(String.init)
+            let body = parts.dropFirst().joined(separator: "\r\n\r\n")
+            #expect(head.contains { $0.hasPrefix("content-type: application/json") }, "\(parts[0])")
+            #expect(head.contains("content-length: \(body.utf8.count)"), "\(parts[0])")
+            let message = (try? JSONValue(parsing: body))?["error"]?["message"]?.stringValue
+            #expect(message?.contains("not valid HTTP/1.1") == true, "body: \(body.prefix(300))")
+            #expect(closed, "the server did not end the connection")
+            #expect(try await Self.released(port, client), "the server still holds the connection's socket")
+        }
+    }
+
     @Test func aHalfSentHeadIsClosedAfterTheIdleTimeout() async throws {
         try await Self.withServer { port in
             let client = try RawHTTPClient(port: port)
