@@ -131,19 +131,22 @@ struct HostTemplate {
     }
 
     /// Removes a whole state directory `<state>/block-<k>` left by a process that is gone (or by
-    /// this one): box tmpfs mounts lazily unmounted, the template removed, the directory deleted.
-    /// Never follows symlinks; the caller holds the block's lock, so nobody creates it meanwhile.
+    /// this one): the template removed, every other directory in it (the mount points of boxes,
+    /// `box-<n>`, and of Python zygotes' roots, `zygote-<n>`, whatever a newer kind is named)
+    /// lazily unmounted and removed, then the directory itself. Never follows symlinks and never
+    /// deletes recursively (rmdir: an unmounted mount point is empty); the caller holds the
+    /// block's lock, so nobody creates it meanwhile.
     static func removeStateDirectory(_ directory: String) {
-        for name in FileOps.entries(directory) {
-            let path = directory + "/" + name
-            if name.hasPrefix("box-") {
-                _ = Shim.unmountBox(path)
-                rmdir(path)
-            }
-        }
         remove(directory + "/etc")
         remove(directory + "/dev")
         unlink(directory + "/assay-box-init")
+        for name in FileOps.entries(directory) {
+            let path = directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            _ = Shim.unmountBox(path)  // EINVAL where nothing is mounted
+            rmdir(path)
+        }
         rmdir(directory)
     }
 
