@@ -187,8 +187,9 @@ enum Hostile {
     /// Python zygote keeps its own root (`zygote-N`) for as long as its sandbox lives, so
     /// that one counts only with `includingZygotes` (ZygoteTests checks it is gone afterwards).
     static func boxMounts(under stateDirectory: String = Hostile.stateDirectory, includingZygotes: Bool = false) -> [String] {
-        let text: String
-        do { text = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) } catch { return [unreadable("/proc/self/mountinfo", error)] }
+        // Read whole with a read loop: Foundation stops after one read of a file whose size reads
+        // 0, and mountinfo runs past 4 KiB while other suites' boxes and zygotes are mounted.
+        guard let text = wholeFile("/proc/self/mountinfo") else { return [unreadable("/proc/self/mountinfo")] }
         let prefix = stateDirectory + "/"
         var found: [String] = []
         for line in text.split(separator: "\n") {
@@ -197,6 +198,21 @@ enum Hostile {
             if includingZygotes || !(fields[4].split(separator: "/").last?.hasPrefix("zygote-") ?? false) { found.append(String(fields[4])) }
         }
         return found
+    }
+
+    /// A file's whole contents (a /proc file included), or nil when it cannot be opened.
+    static func wholeFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes += buffer[..<n]
+        }
     }
 
     /// Names in a host directory (for /dev/shm and /tmp before/after comparisons).
