@@ -44,7 +44,8 @@ public final class Sandbox: Sendable {
     private let stateLock: StateDirectoryLock
     private let filters = Mutex<[SandboxProfile.Seccomp: SeccompFilter]>([:])
     let artefacts = ArtefactCache(capacity: 256)
-    /// Each slot's Python zygotes (the warm path), started on first use or by `prewarmZygotes`.
+    /// The Python zygotes (the warm path), one per preamble in use, started on first use or by
+    /// `prewarmPythonZygotes`.
     let zygotes = ZygoteTable()
 
     /// Host pids of the Python zygotes this sandbox holds now (diagnostics and tests).

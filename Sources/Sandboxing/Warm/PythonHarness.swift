@@ -1,6 +1,7 @@
-/// The warm Python harness: pid 1 of a per-submission box. It imports the preamble once, then
-/// forks a fresh child per test that runs the submission from that clean state. It never runs
-/// submitted code itself, so every test starts from the same state.
+/// The warm Python harness: pid 1 of a per-submission box, forked from the clean zygote
+/// (``ZygoteProgram``, which imported the harness and the preamble's modules once). It runs the
+/// preamble, then forks a fresh child per test that runs the submission from that clean state.
+/// It never runs submitted code itself, so every test starts from the same state.
 ///
 /// Every test has the cold path's limits and isolation:
 /// - Its own cgroup. The host hands the harness descriptors on the slot's per-test group

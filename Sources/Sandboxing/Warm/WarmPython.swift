@@ -37,8 +37,10 @@ extension Sandbox {
     /// collected file). A submission that writes more ends with the running test's verdict OLE.
     public static let warmRecordStreamCapBytes = 256 << 20
 
-    /// Runs every test of one Python submission in one box: an interpreter imports `preamble`
-    /// once, then forks a fresh child per test from that clean state (see ``PythonHarness``).
+    /// Runs every test of one Python submission in one box forked from the clean zygote (an
+    /// interpreter that imported the harness and `zygoteImports` once, see ``ZygoteProgram``);
+    /// the box runs `preamble`, then forks a fresh child per test from that clean state (see
+    /// ``PythonHarness``).
     ///
     /// Each test runs in the slot's per-test cgroup with exactly the limits a cold run of it
     /// would get (`limits`): CPU of all its processes, its own memory and process limits, wall
@@ -55,7 +57,7 @@ extension Sandbox {
     ///   - collect: a file each test may leave in /work, read back after the test (an
     ///     out-of-band result record) before the box is cleaned for the next test.
     ///   - collectLimitBytes: the most that file (or a driver's `__assay_result__` value) may hold.
-    ///   - zygoteImports: what the slot's zygote imports once (nil: `preamble`). Only warms
+    ///   - zygoteImports: what the zygote imports once (nil: `preamble`). Only warms
     ///     `sys.modules`; the tests' namespace gets `preamble` alone (e.g. `/run_code` runs a
     ///     program with no preamble on the graders' zygote).
     public func runWarmPython(source: String, preamble: String, zygoteImports: String? = nil, tests: [WarmTest], limits: Limits,
@@ -120,8 +122,8 @@ extension Sandbox {
     }
 }
 
-/// What `Sandbox.execute` needs to start a warm harness: the limits of each test (set on the
-/// slot's per-test cgroup) and the job, which names the descriptors the harness inherits.
+/// What `Sandbox.executeInZygote` needs to start a warm harness: the limits of each test (set on
+/// the slot's per-test cgroup) and the job, which names the descriptors the harness inherits.
 struct WarmHarnessSetup {
     var testLimits: Limits
     var job: ([String: Any]) throws(SandboxError) -> [UInt8]

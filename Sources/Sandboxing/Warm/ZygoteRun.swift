@@ -2,8 +2,9 @@ import Foundation
 import Glibc
 
 extension Sandbox {
-    /// Runs one warm Python submission as a child of the slot's zygote (``ZygoteProgram``): the
-    /// host side of what `execute` does for a cold run. The box gets the slot's cgroup with
+    /// Runs one warm Python submission in one of this sandbox's slots, as a child of the zygote
+    /// (``ZygoteProgram``) for `key`: the host side of what `execute` does for a cold run. The
+    /// box gets the slot's cgroup with
     /// `boxLimits` (backstops for the whole submission), the per-test cgroup the harness moves
     /// each test into, the run's rlimits and the profile's seccomp filter; the host supervises
     /// its record stream, wall time and CPU exactly as a cold run's.
