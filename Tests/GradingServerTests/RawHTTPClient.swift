@@ -76,12 +76,29 @@ final class RawHTTPClient {
     /// to `serverPort` (IPv4 loopback). A socket the server has closed may linger in the kernel
     /// for a while (FIN-WAIT-2, TIME-WAIT), but it no longer belongs to a process: inode 0.
     static func serverHoldsSocket(serverPort: Int, clientPort: Int) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return true }
+        // Read whole with a read loop: Foundation stops after one read of a /proc file (its size
+        // reads 0), and the table runs past 4 KiB while other tests hold connections.
+        guard let table = wholeProcFile("/proc/net/tcp") else { return true }
         let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", clientPort)
         return table.split(separator: "\n").dropFirst().contains { line in
             let fields = line.split(separator: " ")
             guard fields.count > 9 else { return false }
             return fields[1].hasSuffix(local) && fields[2].hasSuffix(remote) && fields[9] != "0"
         }
+    }
+}
+
+/// A /proc file's whole contents, or nil when it cannot be opened.
+func wholeProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+        bytes += buffer[..<n]
     }
 }
