@@ -144,7 +144,7 @@ public final class Sandbox: Sendable {
     /// Runs `argv` in a fresh box. `collect` names a file in /work to read back (an artefact).
     func execute(argv: [String], environment: [String], files: [BoxFile], stdin: [UInt8], limits: Limits,
                  seccomp: SandboxProfile.Seccomp, collect: String?, collectLimit: Int = 0,
-                 collectIsOptional: Bool = false, programIsInit: Bool = false,
+                 collectIsOptional: Bool = false,
                  outOfMemoryMarkers: [String] = [],
                  exchange: WorkDirExchange? = nil) throws(SandboxError) -> Execution {
         try limits.validate()
@@ -159,7 +159,7 @@ public final class Sandbox: Sendable {
 
         // The box init is ours, not the program's: it gets a process slot of its own on top.
         var processLimits = limits
-        if !programIsInit { processLimits.maxProcesses += 1 }
+        processLimits.maxProcesses += 1
         let cgroup = slot.cgroup
         try cgroup?.begin(processLimits)
 
@@ -176,12 +176,11 @@ public final class Sandbox: Sendable {
         try FileOps.giveToBox([stdinFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
 
         let spec = SpawnSpec(
-            // Normally assay-box-init is pid 1 and the program pid 2 with ordinary signal
-            // semantics; a program written to be an init (the warm harness) runs as pid 1 itself.
-            path: programIsInit ? argv[0] : Box.initPath, argv: programIsInit ? argv : [Box.initPath] + argv,
+            // assay-box-init is pid 1 and the program pid 2, with ordinary signal semantics.
+            path: Box.initPath, argv: [Box.initPath] + argv,
             environment: environment,
             stdinFD: stdinFD, stdoutFD: stdoutPipe.write, stderrFD: stderrPipe.write,
-            statusFD: programIsInit ? -1 : statusPipe.write,
+            statusFD: statusPipe.write,
             cgroupProcsFDs: cgroup?.procsFDs ?? [],
             root: box.root,
             mounts: box.mountPlan(template: template, initBinary: initBinary),

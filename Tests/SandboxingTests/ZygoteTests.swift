@@ -103,6 +103,12 @@ final class ZygoteTests: @unchecked Sendable {
     @Test func theBoxHoldsNothingOfTheZygote() throws {
         let (box, test, fds, _) = try inspectLiveBox()
         let zygote = try #require(sandbox.pythonZygoteProcessIDs.first)
+        // The zygote itself keeps exactly CHOWN, SETGID, SETUID, SETPCAP and SYS_ADMIN (bits 0,
+        // 6, 7, 8, 21), and no more in its bounding set: what its boxes need to enter a box.
+        let zygoteStatus = Self.status(zygote)
+        for cap in ["CapPrm", "CapEff", "CapBnd"] {
+            #expect(zygoteStatus[cap] == "00000000002001c1", "the zygote's \(cap) is \(zygoteStatus[cap] ?? "?")")
+        }
         let slotUid = "\(sandbox.uidRange.lowerBound)"
         for (name, s) in [("box", box), ("test", test)] {
             #expect(s["Uid"]?.split(separator: "\t").allSatisfy { $0 == slotUid } == true, "\(name) uid: \(s["Uid"] ?? "?")")
