@@ -25,6 +25,7 @@ struct BenchStartup: ParsableCommand {
         let zygoteGrader = Grader(executor: try WarmPythonExecutor(sandbox: sandbox, catalog: catalog))
         let coldGrader = Grader(executor: try SandboxExecutor(sandbox: sandbox, catalog: catalog))
         let preamble = WarmPythonExecutor.warmImports(naming: [])
+        let zygotePrelude = PythonHarness.driverPrelude  // the graders' zygote, as the graded variants use
         let harnessImports = "import ctypes, gc, json, mmap, os, select, signal, stat, sys, time, base64, io, traceback, socket, fcntl, resource\n"
         let problem = Problem(id: "echo", source: "bench", tests: [.stdio("1\n", "1\n")])
         let limits = Limits(cpuTimeSeconds: 2, memoryBytes: 256 << 20)
@@ -56,11 +57,13 @@ struct BenchStartup: ParsableCommand {
                 memory[2] = Double(r.memoryBytes)
             })
             ms.append(try time {
-                _ = try sandbox.runWarmPython(source: "pass", preamble: preamble, tests: [], limits: limits, profile: python,
+                _ = try sandbox.runWarmPython(source: "pass", preamble: preamble, zygotePrelude: zygotePrelude, tests: [],
+                                              limits: limits, profile: python,
                                               stopAtFirstFailure: true)
             })
             ms.append(try time {
-                let r = try sandbox.runWarmPython(source: "print(input())", preamble: preamble, tests: [WarmTest(stdin: Array("1\n".utf8))],
+                let r = try sandbox.runWarmPython(source: "print(input())", preamble: preamble, zygotePrelude: zygotePrelude,
+                                                  tests: [WarmTest(stdin: Array("1\n".utf8))],
                                                   limits: limits, profile: python, stopAtFirstFailure: true)
                 guard r.first?.run.stdoutText == "1\n" else { throw ValidationError("zygote echo: \(r.first?.run.verdict.rawValue ?? "none")") }
                 memory[4] = Double(r[0].run.memoryBytes)

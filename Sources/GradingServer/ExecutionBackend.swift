@@ -94,7 +94,8 @@ public struct SandboxBackend: ExecutionBackend {
             // A child of the slot's clean zygote instead of a fresh interpreter: the program runs
             // as `python3 /app/main.py` would, with the same limits and isolation and no preamble.
             let results = try sandbox.runWarmPython(
-                source: request.code, preamble: "", zygoteImports: warm.zygoteImports, tests: [WarmTest(stdin: request.stdin)],
+                source: request.code, preamble: "", zygoteImports: warm.zygoteImports, zygotePrelude: warm.zygotePrelude,
+                tests: [WarmTest(stdin: request.stdin)],
                 limits: limits, profile: profile, stopAtFirstFailure: true)
             guard let run = results.first?.run else {
                 throw SandboxError(.supervisionFailed, "the warm harness reported no run")

@@ -107,10 +107,16 @@ public enum PythonHarness {
         case stdio, call, script
     }
 
-    /// The driver program for one solution. `setup` runs before the solution; `entry` is the
-    /// default function for calls and, for scripts, what `check` is called with (when
-    /// `callCheck`) or which name is guarded.
+    /// The driver program for one solution, as one file (a cold run): `driverPrelude`, then
+    /// `driverCall`. `setup` runs before the solution; `entry` is the default function for calls
+    /// and, for scripts, what `check` is called with (when `callCheck`) or which name is guarded.
     public static func program(mode: Mode, solution: String, setup: String?, entry: String?, callCheck: Bool) -> String {
+        driverPrelude + driverCall(mode: mode, solution: solution, setup: setup, entry: entry, callCheck: callCheck)
+    }
+
+    /// The one line that runs the driver for one solution, after `driverPrelude` has defined it
+    /// (the warm path runs the prelude compiled once in its zygote, then this line).
+    public static func driverCall(mode: Mode, solution: String, setup: String?, entry: String?, callCheck: Bool) -> String {
         var spec: [(String, JSONValue)] = [
             ("mode", .string(mode.rawValue)),
             ("solution", .string(solution)),
@@ -120,7 +126,7 @@ public enum PythonHarness {
         if let entry { spec.append(("entry", .string(entry))) }
         spec.append(("call_check", .bool(callCheck)))
         let encoded = Data(JSONValue.object(spec).jsonText.utf8).base64EncodedString()
-        return driverSource.replacingOccurrences(of: "@SPEC@", with: encoded)
+        return "_assay_driver(\"\(encoded)\")\n"
     }
 
     /// The stdin request of a call run.
@@ -139,14 +145,15 @@ public enum PythonHarness {
         Array(JSONValue.object([("nonce", .string(nonce)), ("script", .string(script))]).jsonText.utf8)
     }
 
-    static let driverSource = #"""
+    /// The driver, the same for every solution: it defines `_assay_driver(spec)` and runs nothing.
+    public static let driverPrelude = #"""
 import sys
-def _assay_driver():
+def _assay_driver(spec):
     import os, io, json, base64, builtins, time, signal, traceback
     from _json import encode_basestring_ascii as _qs
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    P = json.loads(base64.b64decode("@SPEC@").decode("utf-8"))
+    P = json.loads(base64.b64decode(spec).decode("utf-8"))
     mode = P["mode"]
     # Everything the driver needs after the solution ran is captured now.
     _open, _write, _close, _exit = os.open, os.write, os.close, os._exit
@@ -435,7 +442,5 @@ def _assay_driver():
             record({"failed": "exit", "message": "the program exited before the checks finished (SystemExit)"})
         record({"failed": "exception", "message": describe(e)})
     record({"passed": True})
-
-_assay_driver()
-"""#
+"""# + "\n"
 }

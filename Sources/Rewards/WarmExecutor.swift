@@ -25,11 +25,14 @@ public struct WarmPythonExecutor: SubmissionExecutor {
     /// Starts the zygotes `count` concurrent submissions will use (the usual preamble), so the
     /// first submissions do not pay for an interpreter start.
     public func prewarm(count: Int) throws(SandboxError) {
-        try cold.sandbox.prewarmPythonZygotes(count: count, profile: cold.python, preamble: zygoteImports)
+        try cold.sandbox.prewarmPythonZygotes(count: count, profile: cold.python, preamble: zygoteImports, prelude: zygotePrelude)
     }
 
     /// What the zygotes of most submissions import (the preamble, numpy deferred).
     public var zygoteImports: String { Self.warmImports(naming: []) }
+
+    /// What the zygotes compile once: the driver every test runs (`PythonHarness.driverPrelude`).
+    public var zygotePrelude: String { PythonHarness.driverPrelude }
 
     /// Heavy preamble modules, imported up front only for a submission that names them: numpy
     /// costs ~65 ms to import and makes every fork and every module snapshot dearer. For the
@@ -132,7 +135,8 @@ public struct WarmPythonExecutor: SubmissionExecutor {
 
     private func runGroup(_ s: Submission, mode: PythonHarness.Mode, tests: [ExecutableTest],
                           stopAtFirstFailure: Bool) throws(SandboxError) -> [TestExecution] {
-        let program = PythonHarness.program(mode: mode, solution: s.code, setup: s.setupCode, entry: s.entryPoint,
+        // The driver itself is compiled once in the zygote; each test runs it, then this call.
+        let call = PythonHarness.driverCall(mode: mode, solution: s.code, setup: s.setupCode, entry: s.entryPoint,
                                             callCheck: mode == .script ? s.callCheck : false)
         var nonces: [String] = []
         let warmTests: [WarmTest] = tests.map { test in
@@ -162,7 +166,7 @@ public struct WarmPythonExecutor: SubmissionExecutor {
         var named = [s.code, s.setupCode ?? ""]
         for case .script(let script) in tests { named.append(script) }
         let results = try cold.sandbox.runWarmPython(
-            source: program, preamble: Self.warmImports(naming: named), tests: warmTests, limits: limits, profile: cold.python,
+            source: call, preamble: Self.warmImports(naming: named), prelude: zygotePrelude, tests: warmTests, limits: limits, profile: cold.python,
             stopAtFirstFailure: stopAtFirstFailure, collect: mode == .stdio ? nil : PythonHarness.resultFile,
             collectLimitBytes: recordCap)
         return results.enumerated().map { i, r in

@@ -39,6 +39,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
 OUT = 1
 JOB = 0
+PRELUDE = None  # the zygote's compiled prelude, if it has one (ZygoteProgram)
 
 def send(data):
     view = memoryview(data)
@@ -160,7 +161,7 @@ def clean_box():
             for line in f.readlines()[1:]:
                 rm(int(line.split()[1]))  # IPC_RMID = 0
 
-def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_limit, nproc):
+def run_child(code, preamble, prelude, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_limit, nproc):
     try:
         if os.read(go_r, 1) != b"g":
             os._exit(125)  # the harness died before moving this process into the test's cgroup
@@ -189,6 +190,8 @@ def run_child(code, preamble, driver, stdin_fd, go_r, out_w, err_w, res_w, cpu_l
             with open(3, "wb", closefd=False) as f:
                 f.write(data)
         exec(preamble, g)
+        if prelude is not None:
+            exec(prelude, g)
         exec(code, g)
         if source is not None:
             g["__assay_result__"] = result
@@ -224,7 +227,7 @@ def read_collect(name, capture):
     finally:
         os.close(fd)
 
-def run_test(index, test, code, preamble, limits, collect, group, last):
+def run_test(index, test, code, preamble, prelude, limits, collect, group, last):
     cpu_limit, wall_limit = limits["cpu"], limits["wall"]
     driver = test.get("driver")
     caps = {"stdout": limits["stdout"], "stderr": limits["stderr"], "result": limits["result"] if driver else 0}
@@ -242,7 +245,7 @@ def run_test(index, test, code, preamble, limits, collect, group, last):
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        run_child(code, preamble, driver, stdin_fd, go_r, pipes["stdout"][1], pipes["stderr"][1],
+        run_child(code, preamble, prelude, driver, stdin_fd, go_r, pipes["stdout"][1], pipes["stderr"][1],
                   pipes["result"][1] if "result" in pipes else None, cpu_limit, limits["processes"] + 1)
     os.close(go_r)
     os.close(stdin_fd)
@@ -331,6 +334,11 @@ def main():
     except BaseException:
         code = source  # each child compiles it again and reports the error as its own failure
     preamble = compile(job["preamble"], "preamble.py", "exec")
+    prelude = None
+    if job.get("prelude"):
+        if PRELUDE is None:
+            raise RuntimeError("the job needs the zygote's prelude and this zygote has none")
+        prelude = PRELUDE
     # Import the preamble's modules once here (they stay in sys.modules for every child), in a
     # namespace that is thrown away: the harness itself never runs submitted code.
     exec(preamble, {"__name__": "__assay_preamble__"})
@@ -345,7 +353,7 @@ def main():
     gc.freeze()  # children share these pages instead of copying them on the first collection
     send(b'{"ready": true}\n')
     for index, test in enumerate(tests):
-        ok = run_test(index, test, code, preamble, job["limits"], job.get("collect"), group, index == len(tests) - 1)
+        ok = run_test(index, test, code, preamble, prelude, job["limits"], job.get("collect"), group, index == len(tests) - 1)
         if not ok and job["stopAtFirstFailure"]:
             break
     send(b'{"done": true}\n')

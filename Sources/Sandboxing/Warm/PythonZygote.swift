@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// One running Python zygote (``ZygoteProgram``). It serves every slot of its sandbox at once:
-/// it only forks, and each submission's entry process answers on the submission's own socket.
+/// it only forks and reaps, and answers each submission on the submission's own socket.
 final class PythonZygote: @unchecked Sendable {
     // @unchecked: every stored property is immutable but `usable` (atomic); the descriptors are
     // closed only in deinit, when no run holds the zygote any more.
@@ -14,6 +14,10 @@ final class PythonZygote: @unchecked Sendable {
         var environment: [String]
         /// Imported once in the zygote (ours: fixed import lines, never submitted code).
         var preamble: String
+        /// Compiled once in the zygote, as the file `preludePath` (ours, never submitted code): a
+        /// job may run it before its source (see `Sandbox.runWarmPython`).
+        var prelude: String = ""
+        var preludePath: String = "/app/main.py"
     }
 
     let key: Key
@@ -27,7 +31,7 @@ final class PythonZygote: @unchecked Sendable {
 
     var usable: Bool { usableFlag.load(ordering: .acquiring) && !hasEnded }
 
-    /// How long the zygote's entry process may take to report a box: a fork under load. It only
+    /// How long the zygote may take to report a box: a fork under load. It only
     /// bounds a hung zygote; a healthy one answers in milliseconds.
     static let answerTimeoutMilliseconds: Int32 = 60_000
 
@@ -47,7 +51,9 @@ final class PythonZygote: @unchecked Sendable {
             throw SandboxError(.hostSetupFailed, "cannot create the zygote's mount point \(rootPath)", errno: errno)
         }
         let files = [BoxFile(name: ZygoteProgram.fileName, contents: Array(ZygoteProgram.source.utf8)),
-                     BoxFile(name: "preamble.py", contents: Array(key.preamble.utf8))]
+                     BoxFile(name: "preamble.py", contents: Array(key.preamble.utf8)),
+                     BoxFile(name: "prelude.py", contents: Array(key.prelude.utf8)),
+                     BoxFile(name: "prelude-path", contents: Array(key.preludePath.utf8))]
         try root.create(limits: Limits(), files: files, template: sandbox.template, extraDirectories: ["box"])
         let zygote: PythonZygote
         do throws(SandboxError) {
@@ -107,7 +113,7 @@ final class PythonZygote: @unchecked Sendable {
         }
     }
 
-    /// What the zygote or an entry process sent.
+    /// What the zygote sent.
     struct Message {
         var bytes: [UInt8]
         var fds: [Int32]
@@ -151,7 +157,7 @@ final class PythonZygote: @unchecked Sendable {
     struct Started {
         /// pid 1 of the box's pid namespace: killing it kills the box.
         var boxPidfd: Int32
-        /// Where its entry process reports the box's end.
+        /// Where the zygote reports the box's end.
         var reply: Int32
     }
 
@@ -175,13 +181,13 @@ final class PythonZygote: @unchecked Sendable {
         switch Self.receive(reply.0, what: "a submission's start") {
         case .gone:
             close(reply.0)
-            // The entry process died before reporting: with the zygote (then it is replaced and
-            // the submission sent again), or on its own (a fault of ours, reported).
+            // The zygote closed the socket before reporting a box: it died (then it is replaced
+            // and the submission sent again), or closed it by a fault of ours (reported).
             if hasEnded || waitUntilEnded(milliseconds: 1000) {
                 usableFlag.store(false, ordering: .releasing)
                 return .failure(.goneBeforeRequest)
             }
-            return .failure(.failed(SandboxError(.supervisionFailed, "the zygote's entry process ended without starting a box")))
+            return .failure(.failed(SandboxError(.supervisionFailed, "the Python zygote closed a submission's socket without starting a box")))
         case .failed(let error):
             close(reply.0)
             usableFlag.store(false, ordering: .releasing)  // a hung zygote is replaced

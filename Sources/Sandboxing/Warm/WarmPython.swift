@@ -60,13 +60,23 @@ extension Sandbox {
     ///   - zygoteImports: what the zygote imports once (nil: `preamble`). Only warms
     ///     `sys.modules`; the tests' namespace gets `preamble` alone (e.g. `/run_code` runs a
     ///     program with no preamble on the graders' zygote).
-    public func runWarmPython(source: String, preamble: String, zygoteImports: String? = nil, tests: [WarmTest], limits: Limits,
+    ///   - prelude: trusted Python (ours, never submitted code) that each test runs between
+    ///     `preamble` and `source`, in the same namespace: the zygote compiles it once, as the
+    ///     profile's source file, so a long driver costs no compile per submission. A cold run
+    ///     of the same program runs `prelude + source` as one file.
+    ///   - zygotePrelude: the prelude the zygote compiles (nil: `prelude`); a run without a
+    ///     prelude may still use a zygote that has one (`/run_code` on the graders' zygote).
+    public func runWarmPython(source: String, preamble: String, prelude: String? = nil, zygoteImports: String? = nil,
+                              zygotePrelude: String? = nil, tests: [WarmTest], limits: Limits,
                               profile: SandboxProfile, stopAtFirstFailure: Bool,
                               collect: String? = nil, collectLimitBytes: Int = 1 << 20) throws(SandboxError) -> [WarmTestResult] {
         guard let interpreter = profile.run.argv.first else {
             throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
         }
         try limits.validate()
+        if let prelude, let zygotePrelude, prelude != zygotePrelude {
+            throw SandboxError(.invalidConfiguration, "a run's prelude must be its zygote's prelude")
+        }
         if let collect, !SandboxProfile.isPlainFileName(collect) {
             throw SandboxError(.invalidConfiguration, "collect must be a plain file name in /work, got '\(collect)'")
         }
@@ -88,6 +98,7 @@ extension Sandbox {
             "source": [0, source.utf8.count],
             "path": "/app/" + profile.sourceFile,
             "preamble": preamble,
+            "prelude": prelude != nil,
             "stopAtFirstFailure": stopAtFirstFailure,
             "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
                        "stderr": limits.maxStderrBytes, "result": collectLimitBytes,
@@ -115,7 +126,8 @@ extension Sandbox {
             }
             return Array(String(format: "%016d", bytes.count).utf8) + bytes + payload
         }
-        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: zygoteImports ?? preamble)
+        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: zygoteImports ?? preamble,
+                                   prelude: zygotePrelude ?? prelude ?? "", preludePath: "/app/" + profile.sourceFile)
         let execution = try executeInZygote(key, boxLimits: box, seccomp: profile.seccomp, harness: harness)
         return try WarmRecords.decode(execution, tests: tests.count, limits: limits,
                                       outOfMemoryMarkers: profile.outOfMemoryMarkers)

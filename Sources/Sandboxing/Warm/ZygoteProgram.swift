@@ -6,18 +6,17 @@
 /// Processes, per submission:
 ///
 ///     zygote (uid 0, a few capabilities, namespaces of its own, an empty network)
-///       └─ entry: unshares mount, pid, ipc and uts namespaces; reports the box to the host
-///            └─ box: pid 1 of the new pid namespace; joins the slot's empty network namespace;
-///               mounts its own /work, /tmp, /dev/shm and /proc; joins the slot's cgroup and a
-///               cgroup namespace rooted there; sets the run's rlimits; drops every capability and
-///               becomes the slot's uid; loads the profile's seccomp filter; then runs the harness
-///               (its tests are its children)
+///       └─ box: forked into a new pid namespace, whose pid 1 it is; unshares mount, ipc and uts
+///          namespaces; joins the slot's empty network namespace; mounts its own /work, /tmp,
+///          /dev/shm and /proc; joins the slot's cgroup and a cgroup namespace rooted there; sets
+///          the run's rlimits; drops every capability and becomes the slot's uid; loads the
+///          profile's seccomp filter; then runs the harness (its tests are its children)
 ///
-/// One zygote serves every slot at once: it only forks, and each submission's entry process
-/// answers the host on the submission's own socket.
+/// One zygote serves every slot at once: it only forks (and reaps), and answers each submission
+/// on the submission's own socket, so one process per submission is all the zygote adds.
 ///
 /// The rule: no process that has run submitted code ever serves another submission. The zygote
-/// and the entry process never run any; the box runs one submission's tests and dies with them.
+/// never runs any; the box runs one submission's tests and dies with them.
 ///
 /// Nothing in the box can reach the zygote: the zygote is outside the box's pid namespace (no
 /// pid to signal, ptrace, prlimit or setpriority), another uid, holds no shared writable mapping
@@ -30,8 +29,8 @@
 /// - host → zygote on fd 0: the request (JSON) with descriptors: the job memfd, the record and
 ///   stderr pipes, the submission's reply socket, the slot's network namespace, the slot's cgroup
 ///   `procs` descriptors, then the per-test cgroup handles.
-/// - entry → host on the reply socket: `{"box": pid}` with a pidfd of the box, or
-///   `{"error": text}`; then, when the box has ended, `{"status": wait status}`.
+/// - zygote → host on the reply socket: `{"box": pid}` with a pidfd of the box, or
+///   `{"error": text}`; then, when the box has ended (the zygote reaps it), `{"status": wait status}`.
 enum ZygoteProgram {
     static let fileName = "assay_zygote.py"
 
@@ -77,6 +76,11 @@ def check(rc, what):
     if rc < 0:
         err = ctypes.get_errno()
         raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+def set_name(name):
+    # What ps, perf and /proc/PID/comm show for the process (PR_SET_NAME = 15).
+    buffer = ctypes.create_string_buffer(name)
+    libc.prctl(15, ctypes.addressof(buffer), 0, 0, 0)
 
 def mount(source, target, fstype, flags, data=None):
     enc = lambda s: s.encode() if s is not None else None
@@ -146,59 +150,94 @@ def enter_box(request, fds):
     check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
     os.chdir("/work")
 
-def box_main(request, fds):
+def box_main(message, fds):
+    set_name(b"assay-box")
     try:
-        enter_box(request, fds)
+        # Fresh mount, ipc and uts namespaces (the pid namespace is new already: the zygote
+        # forked this process into it). Nothing done here reaches the zygote or the host.
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        enter_box(json.loads(message), fds)
     except BaseException:
         # Nothing submitted has run: a failure here is the sandbox's, reported as such.
         os.write(fds[1], (json.dumps({"error": "entering the box: " + traceback.format_exc()[-3000:]}) + "\n").encode())
         os._exit(70)
     run_harness()
 
-def entry(request, fds):
-    reply = socket.socket(fileno=os.dup(fds[REPLY]))
+def answer(reply, text, fds=()):
+    # Never blocks the zygote: a reply socket holds one or two small messages, and a host that
+    # has gone away only makes the send fail.
     try:
-        check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-        pid = os.fork()
-        if pid == 0:
-            box_main(request, fds)
-        for fd in fds:
-            os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(reply, [json.dumps({"box": pid}).encode()], [pidfd])
-        os.close(pidfd)
-        _, status = os.waitpid(pid, 0)
-        reply.send(json.dumps({"status": status}).encode())
-    except BaseException:
+        socket.send_fds(reply, [text.encode()], list(fds), socket.MSG_DONTWAIT)
+    except OSError:
+        pass
+
+def start_box(message, fds, own_pid_ns, boxes):
+    """Forks the submission's box as pid 1 of a new pid namespace and reports it on the
+    submission's reply socket; the zygote keeps the socket to report the box's end."""
+    reply = socket.socket(fileno=fds[REPLY])
+    others = fds[:REPLY] + fds[REPLY + 1:]
+    try:
+        check(libc.unshare(CLONE_NEWPID), "unshare pid")
         try:
-            reply.send(json.dumps({"error": traceback.format_exc()[-3000:]}).encode())
+            pid = os.fork()
         except BaseException:
-            pass
-    os._exit(0)
+            check(libc.setns(own_pid_ns, CLONE_NEWPID), "setns pid")
+            raise
+        if pid == 0:
+            reply.detach()
+            box_main(message, fds)
+        # Back in the zygote's own pid namespace for its children, so the next unshare makes
+        # a sibling of this box's namespace, not one nested in it. A zygote that cannot go
+        # back is broken: it ends (with the box), and the host replaces it.
+        if libc.setns(own_pid_ns, CLONE_NEWPID) < 0:
+            os.kill(pid, signal.SIGKILL)
+            os._exit(70)
+        pidfd = os.pidfd_open(pid)
+    except BaseException:
+        answer(reply, json.dumps({"error": traceback.format_exc()[-3000:]}))
+        reply.close()
+        for fd in others:
+            os.close(fd)
+        return None
+    for fd in others:
+        os.close(fd)
+    answer(reply, '{"box": %d}' % pid, [pidfd])
+    boxes[pidfd] = (pid, reply)
+    return pidfd
 
 def zygote():
     sock = socket.socket(fileno=0)
     preamble = open("/app/preamble.py").read()
     exec(compile(preamble, "preamble.py", "exec"), {"__name__": "__assay_preamble__"})
+    # Compiled here once, not in every box: the graders' driver is 12 KB of Python.
+    global PRELUDE
+    prelude = open("/app/prelude.py").read()
+    if prelude:
+        PRELUDE = compile(prelude, open("/app/prelude-path").read(), "exec")
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    boxes = {}  # a running box's pidfd -> (its pid, its submission's reply socket)
+    events = select.poll()
+    events.register(0, select.POLLIN)
     gc.collect()
     gc.freeze()
     sock.send(b'{"ready": true}')
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 64)
-        if not message:
-            os._exit(0)  # the host closed its end
-        pid = os.fork()
-        if pid == 0:
-            sock.close()
-            entry(json.loads(message), fds)
-        for fd in fds:
-            os.close(fd)
-        # Entry processes that have ended (each reports to the host itself).
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
+        for fd, _ in events.poll():
+            if fd != 0:
+                # A box has ended: reap it and tell its submission how.
+                events.unregister(fd)
+                pid, reply = boxes.pop(fd)
+                _, status = os.waitpid(pid, 0)
+                answer(reply, '{"status": %d}' % status)
+                reply.close()
+                os.close(fd)
+                continue
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 64)
+            if not message:
+                os._exit(0)  # the host closed its end
+            pidfd = start_box(message, fds, own_pid_ns, boxes)
+            if pidfd is not None:
+                events.register(pidfd, select.POLLIN)
 
 zygote()
 """#

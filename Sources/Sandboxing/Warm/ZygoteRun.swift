@@ -105,13 +105,15 @@ extension Sandbox {
 }
 
 extension Sandbox {
-    /// Starts the Python zygote for `preamble` now, and `count` slots (the runs that will go at
-    /// once: the workers), so that the first submissions wait for neither.
-    public func prewarmPythonZygotes(count: Int, profile: SandboxProfile, preamble: String) throws(SandboxError) {
+    /// Starts the Python zygote for `preamble` and `prelude` (see `runWarmPython`) now, and
+    /// `count` slots (the runs that will go at once: the workers), so that the first submissions
+    /// wait for neither.
+    public func prewarmPythonZygotes(count: Int, profile: SandboxProfile, preamble: String, prelude: String = "") throws(SandboxError) {
         guard let interpreter = profile.run.argv.first else {
             throw SandboxError(.invalidConfiguration, "profile '\(profile.name)' has no interpreter")
         }
-        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble)
+        let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: preamble,
+                                   prelude: prelude, preludePath: "/app/" + profile.sourceFile)
         // Held together, so `count` distinct slots each get one.
         _ = try zygotes.zygote(for: key, sandbox: self)
         // One zygote forks for every slot; the slots (their network namespaces and cgroups) are
