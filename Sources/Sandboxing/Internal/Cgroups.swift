@@ -226,26 +226,31 @@ final class SlotCgroup: @unchecked Sendable {
     }
 
     /// Descriptors the warm harness is handed to run each test in this group (it is then the
-    /// slot's per-test group): the harness's child writes "0" to each `procs` descriptor before
-    /// it runs anything, and the harness reads (and, on cgroup v1, resets) the counters between
+    /// slot's per-test group): the harness writes each test's pid to each `procs` descriptor
+    /// before the test runs anything, and the harness reads (and, on cgroup v1, resets) the counters between
     /// tests. `names` says which inherited descriptor (3, 4, …) is which.
-    func harnessHandles() -> (fds: [Int32], names: [String: Any]) {
+    func harnessHandles() -> (fds: [Int32], names: WireJSON) {
         var fds: [Int32] = []
-        func slot(_ fd: Int32?) -> Int? {
-            guard let fd, fd >= 0 else { return nil }
+        var names: [(String, WireJSON)] = []
+        func name(_ key: String, _ fd: Int32?) {
+            guard let fd, fd >= 0 else { return }
             fds.append(fd)
-            return 2 + fds.count
+            names.append((key, .int(2 + fds.count)))
         }
-        var names: [String: Any] = [:]
-        names["procs"] = procsFDs.compactMap { slot($0) }
-        names["cpu"] = slot(cpuFD)
-        names["cpu_format"] = cpuFormat == 0 ? "ns" : "stat"
-        names["v1"] = v1Memory
-        names["peak"] = slot(files[v1Memory ? "memory.max_usage_in_bytes" : "memory.peak"])
-        names["usage"] = slot(files[v1Memory ? "memory.usage_in_bytes" : "memory.current"])
-        names["oom"] = slot(files[v1Memory ? "memory.oom_control" : "memory.events"])
-        if v1Memory { names["failcnt"] = slot(files["memory.failcnt"]) }
-        return (fds, names)
+        var procs: [Int] = []
+        for fd in procsFDs where fd >= 0 {
+            fds.append(fd)
+            procs.append(2 + fds.count)
+        }
+        names.append(("procs", .ints(procs)))
+        name("cpu", cpuFD)
+        names.append(("cpu_format", .string(cpuFormat == 0 ? "ns" : "stat")))
+        names.append(("v1", .bool(v1Memory)))
+        name("peak", files[v1Memory ? "memory.max_usage_in_bytes" : "memory.peak"])
+        name("usage", files[v1Memory ? "memory.usage_in_bytes" : "memory.current"])
+        name("oom", files[v1Memory ? "memory.oom_control" : "memory.events"])
+        if v1Memory { name("failcnt", files["memory.failcnt"]) }
+        return (fds, .object(names))
     }
 
     private func open(_ path: String, _ flags: Int32) throws(SandboxError) -> Int32 {

@@ -1,4 +1,5 @@
 import CSandbox
+import Foundation
 import Glibc
 
 // The only file that imports CSandbox. Pointers handed to C stay inside `withUnsafe…` scopes or
@@ -8,6 +9,9 @@ import Glibc
 final class SeccompFilter: @unchecked Sendable {
     // Immutable after init and only read by the child (through the C pointer): safe to share.
     let pointer: OpaquePointer
+    /// The BPF program's bytes (struct sock_filter, 8 bytes each) in base64, as a zygote's box
+    /// loads it: encoded once per filter, not once per run.
+    let base64: String
 
     init(deny: [String], kill: [String]) throws(SandboxError) {
         let denyNames = CStringArray(deny), killNames = CStringArray(kill)
@@ -31,16 +35,11 @@ final class SeccompFilter: @unchecked Sendable {
                 errno: rc)
         }
         pointer = out
+        let base = csandbox_filter_instructions(out).assumingMemoryBound(to: UInt8.self)
+        base64 = Data(UnsafeBufferPointer(start: base, count: csandbox_filter_length(out) * 8)).base64EncodedString()
     }
 
     var instructionCount: Int { csandbox_filter_length(pointer) }
-
-    /// The BPF program's bytes (struct sock_filter, 8 bytes each), for a zygote's box to load.
-    var instructionBytes: [UInt8] {
-        let count = instructionCount * 8
-        let base = csandbox_filter_instructions(pointer).assumingMemoryBound(to: UInt8.self)
-        return Array(UnsafeBufferPointer(start: base, count: count))
-    }
 
     deinit { csandbox_filter_free(pointer) }
 }

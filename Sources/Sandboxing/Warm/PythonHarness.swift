@@ -41,6 +41,11 @@ OUT = 1
 JOB = 0
 PRELUDE = None  # the zygote's compiled prelude, if it has one (ZygoteProgram)
 
+def set_name(name):
+    # What ps, perf and /proc/PID/comm show for the process (PR_SET_NAME = 15).
+    buffer = ctypes.create_string_buffer(name)
+    libc.prctl(15, ctypes.addressof(buffer), 0, 0, 0)
+
 def send(data):
     view = memoryview(data)
     while view:
@@ -172,6 +177,8 @@ def run_child(code, preamble, prelude, driver, stdin_fd, go_r, out_w, err_w, res
         if res_w is not None:
             os.dup2(res_w, 3)
         os.closerange(4 if res_w is not None else 3, 1 << 16)
+        # The name a cold run's process has (python3), not the harness's.
+        set_name(os.path.basename(sys.executable).encode()[:15])
         import math, resource
         # The cold path's rlimits: the CPU backstop a second past the limit, and the per-uid
         # process count of the program plus one (the box init there, the harness here).

@@ -63,7 +63,7 @@ final class PythonZygote: @unchecked Sendable {
             throw error
         }
         let ready = receive(zygote.control, what: "start")
-        guard case .message(let message) = ready, message.json?["ready"] as? Bool == true else {
+        guard case .message(let message) = ready, message.answer?.ready == true else {
             zygote.stop()
             switch ready {
             case .failed(let error): throw error
@@ -117,7 +117,14 @@ final class PythonZygote: @unchecked Sendable {
     struct Message {
         var bytes: [UInt8]
         var fds: [Int32]
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] }
+        /// What the zygote says: `{"ready": true}`, `{"box": pid}`, `{"status": n}` or `{"error": text}`.
+        struct Answer: Decodable {
+            var ready: Bool?
+            var box: Int?
+            var status: Int?
+            var error: String?
+        }
+        var answer: Answer? { try? JSONDecoder().decode(Answer.self, from: Data(bytes)) }
         var text: String { String(decoding: bytes.prefix(4000), as: UTF8.self) }
     }
 
@@ -164,13 +171,11 @@ final class PythonZygote: @unchecked Sendable {
     /// Hands one submission to the zygote. `fds`: the job, record and stderr descriptors, then
     /// the slot's cgroup `procs` descriptors and the per-test handles; the submission's reply
     /// socket and `netns` are put in their place (see ``ZygoteProgram``).
-    func submit(_ request: [String: Any], fds: [Int32], netns: Int32) -> Result<Started, SubmitFailure> {
-        guard let bytes = try? JSONSerialization.data(withJSONObject: request) else {
-            return .failure(.failed(SandboxError(.invalidConfiguration, "cannot encode the zygote request")))
-        }
+    func submit(_ request: WireJSON, fds: [Int32], netns: Int32) -> Result<Started, SubmitFailure> {
+        let bytes = request.bytes
         let reply: (Int32, Int32)
         do { reply = try Shim.seqpacketPair() } catch { return .failure(.failed(error)) }
-        let rc = Shim.sendMessage(control, Array(bytes), fds: Array(fds[..<3]) + [reply.1, netns] + Array(fds[3...]))
+        let rc = Shim.sendMessage(control, bytes, fds: Array(fds[..<3]) + [reply.1, netns] + Array(fds[3...]))
         close(reply.1)
         if rc != 0 {
             close(reply.0)
@@ -193,7 +198,7 @@ final class PythonZygote: @unchecked Sendable {
             usableFlag.store(false, ordering: .releasing)  // a hung zygote is replaced
             return .failure(.failed(error))
         case .message(let answer):
-            if answer.json?["box"] is Int, answer.fds.count == 1 { return .success(Started(boxPidfd: answer.fds[0], reply: reply.0)) }
+            if answer.answer?.box != nil, answer.fds.count == 1 { return .success(Started(boxPidfd: answer.fds[0], reply: reply.0)) }
             for fd in answer.fds { close(fd) }
             close(reply.0)
             return .failure(.failed(SandboxError(.supervisionFailed, "the Python zygote could not start a box: \(answer.text)")))
@@ -206,7 +211,7 @@ final class PythonZygote: @unchecked Sendable {
         switch Self.receive(started.reply, what: "a submission's end") {
         case .message(let answer):
             for fd in answer.fds { close(fd) }
-            guard let status = answer.json?["status"] as? Int else {
+            guard let status = answer.answer?.status else {
                 throw SandboxError(.supervisionFailed, "the Python zygote reported no status: \(answer.text)")
             }
             return Int32(truncatingIfNeeded: status)

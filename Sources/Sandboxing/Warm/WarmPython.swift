@@ -83,28 +83,29 @@ extension Sandbox {
         // Test inputs and drivers travel as raw bytes after the header; the harness copies each
         // test's share into that test's own memfd, so no test sees another's.
         var payload: [UInt8] = Array(source.utf8)
-        var testSpecs: [[String: Any]] = []
+        var testSpecs: [WireJSON] = []
         for test in tests {
-            var spec: [String: Any] = ["stdin": [payload.count, test.stdin.count]]
+            var spec: [(String, WireJSON)] = [("stdin", .ints([payload.count, test.stdin.count]))]
             payload += test.stdin
             if let driver = test.driver {
                 let bytes = Array(driver.utf8)
-                spec["driver"] = [payload.count, bytes.count]
+                spec.append(("driver", .ints([payload.count, bytes.count])))
                 payload += bytes
             }
-            testSpecs.append(spec)
+            testSpecs.append(.object(spec))
         }
-        let job: [String: Any] = [
-            "source": [0, source.utf8.count],
-            "path": "/app/" + profile.sourceFile,
-            "preamble": preamble,
-            "prelude": prelude != nil,
-            "stopAtFirstFailure": stopAtFirstFailure,
-            "limits": ["cpu": limits.cpuTimeSeconds, "wall": limits.wallTimeSeconds, "stdout": limits.maxStdoutBytes,
-                       "stderr": limits.maxStderrBytes, "result": collectLimitBytes,
-                       "processes": limits.maxProcesses],
-            "tests": testSpecs,
-        ].merging(collect.map { ["collect": $0] } ?? [:]) { a, _ in a }
+        var job: [(String, WireJSON)] = [
+            ("source", .ints([0, source.utf8.count])),
+            ("path", .string("/app/" + profile.sourceFile)),
+            ("preamble", .string(preamble)),
+            ("prelude", .bool(prelude != nil)),
+            ("stopAtFirstFailure", .bool(stopAtFirstFailure)),
+            ("limits", .object([("cpu", .double(limits.cpuTimeSeconds)), ("wall", .double(limits.wallTimeSeconds)),
+                                ("stdout", .int(limits.maxStdoutBytes)), ("stderr", .int(limits.maxStderrBytes)),
+                                ("result", .int(collectLimitBytes)), ("processes", .int(limits.maxProcesses))])),
+            ("tests", .array(testSpecs)),
+        ]
+        if let collect { job.append(("collect", .string(collect))) }
 
         // The box holds the whole submission: every test's budget plus the harness's start-up.
         // These are backstops only; each test's own limits are enforced in its cgroup.
@@ -117,13 +118,8 @@ extension Sandbox {
         box.maxProcesses = limits.maxProcesses + 2
         box.maxStdoutBytes = min(perTestRecord * Int(count) + (1 << 16), Self.warmRecordStreamCapBytes)
 
-        let harness = WarmHarnessSetup(testLimits: limits) { (cgroup: [String: Any]) throws(SandboxError) -> [UInt8] in
-            var header = job
-            header["cgroup"] = cgroup
-            let bytes: [UInt8]
-            do { bytes = [UInt8](try JSONSerialization.data(withJSONObject: header)) } catch {
-                throw SandboxError(.invalidConfiguration, "cannot encode the warm job: \(error)")
-            }
+        let harness = WarmHarnessSetup(testLimits: limits) { (cgroup: WireJSON) -> [UInt8] in
+            let bytes = WireJSON.object(job + [("cgroup", cgroup)]).bytes
             return Array(String(format: "%016d", bytes.count).utf8) + bytes + payload
         }
         let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: zygoteImports ?? preamble,
@@ -138,15 +134,32 @@ extension Sandbox {
 /// the slot's per-test cgroup) and the job, which names the descriptors the harness inherits.
 struct WarmHarnessSetup {
     var testLimits: Limits
-    var job: ([String: Any]) throws(SandboxError) -> [UInt8]
+    var job: (WireJSON) -> [UInt8]
 }
 
 /// Reads the harness's records back into per-test results: per test, a JSON header line, then
 /// the raw bytes of stdout, stderr, the driver's result and the collected file (`lengths`).
 enum WarmRecords {
+    /// One record header the harness writes (`PythonHarness`): a marker, an error, or a test's.
+    struct Record: Decodable {
+        var ready: Bool?
+        var done: Bool?
+        var error: String?
+        var index: Int?
+        var killed: String?
+        var status: Int?
+        var wall_ns: Int?
+        var cpu_ns: Int?
+        var peak: Int?
+        var oom: Int?
+        var limit_hits: Int?
+        var lengths: [Int]?
+    }
+
     static func decode(_ box: RunResult, tests: Int, limits: Limits, outOfMemoryMarkers: [String]) throws(SandboxError) -> [WarmTestResult] {
         var results: [WarmTestResult] = []
         var ready = false, done = false
+        let decoder = JSONDecoder()
         let stream = box.stdout
         var at = 0
         // The box's stream cap (OLE) may cut the last record short: what came whole counts.
@@ -156,17 +169,17 @@ enum WarmRecords {
                 if cut { break }
                 throw SandboxError(.supervisionFailed, "the warm harness wrote an unterminated record")
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(stream[at..<newline])) as? [String: Any] else {
+            guard let object = try? decoder.decode(Record.self, from: Data(stream[at..<newline])) else {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote an unreadable record")
             }
             at = newline + 1
-            if object["ready"] != nil { ready = true; continue }
-            if object["done"] != nil { done = true; continue }
-            if let error = object["error"] as? String {
+            if object.ready != nil { ready = true; continue }
+            if object.done != nil { done = true; continue }
+            if let error = object.error {
                 throw SandboxError(.supervisionFailed, "the warm harness failed: \(error)")
             }
-            guard ready, let index = object["index"] as? Int, index == results.count, index < tests,
-                  let lengths = object["lengths"] as? [Int], lengths.count == 4 else {
+            guard ready, let index = object.index, index == results.count, index < tests,
+                  let lengths = object.lengths, lengths.count == 4 else {
                 throw SandboxError(.supervisionFailed, "the warm harness wrote a record out of order")
             }
             var parts: [[UInt8]?] = []
@@ -202,9 +215,9 @@ enum WarmRecords {
 
     /// The same rules as a cold run (`VerdictRules`), applied to what the harness measured in
     /// the test's cgroup.
-    private static func testResult(_ o: [String: Any], stdout: [UInt8], stderr: [UInt8], limits: Limits,
+    private static func testResult(_ o: Record, stdout: [UInt8], stderr: [UInt8], limits: Limits,
                                    outOfMemoryMarkers: [String]) -> RunResult {
-        let killed: KillReason = switch o["killed"] as? String {
+        let killed: KillReason = switch o.killed {
         case "cpu": .cpu
         case "wall": .wall
         case "stdout", "result": .stdout
@@ -212,12 +225,12 @@ enum WarmRecords {
         default: .none
         }
         let outcome = Shim.Outcome(
-            waitStatus: Int32(truncatingIfNeeded: o["status"] as? Int ?? Int(SIGKILL)), killed: killed,
+            waitStatus: Int32(truncatingIfNeeded: o.status ?? Int(SIGKILL)), killed: killed,
             stdout: stdout, stderr: stderr,
-            wallNanoseconds: Int64(o["wall_ns"] as? Int ?? 0), cpuNanoseconds: Int64(o["cpu_ns"] as? Int ?? 0),
+            wallNanoseconds: Int64(o.wall_ns ?? 0), cpuNanoseconds: Int64(o.cpu_ns ?? 0),
             maxRSSBytes: 0)
-        let usage = ResourceUsage(peakMemoryBytes: o["peak"] as? Int ?? 0, oomKills: o["oom"] as? Int ?? 0,
-                                  memoryLimitHits: o["limit_hits"] as? Int ?? 0)
+        let usage = ResourceUsage(peakMemoryBytes: o.peak ?? 0, oomKills: o.oom ?? 0,
+                                  memoryLimitHits: o.limit_hits ?? 0)
         return VerdictRules.classify(outcome: outcome, usage: usage, limits: limits, outOfMemoryMarkers: outOfMemoryMarkers)
     }
 }

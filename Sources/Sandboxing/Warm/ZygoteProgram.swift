@@ -77,11 +77,6 @@ def check(rc, what):
         err = ctypes.get_errno()
         raise OSError(err, "%s: %s" % (what, os.strerror(err)))
 
-def set_name(name):
-    # What ps, perf and /proc/PID/comm show for the process (PR_SET_NAME = 15).
-    buffer = ctypes.create_string_buffer(name)
-    libc.prctl(15, ctypes.addressof(buffer), 0, 0, 0)
-
 def mount(source, target, fstype, flags, data=None):
     enc = lambda s: s.encode() if s is not None else None
     check(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), "mount " + target)
@@ -206,6 +201,7 @@ def start_box(message, fds, own_pid_ns, boxes):
     return pidfd
 
 def zygote():
+    set_name(b"assay-zygote")
     sock = socket.socket(fileno=0)
     preamble = open("/app/preamble.py").read()
     exec(compile(preamble, "preamble.py", "exec"), {"__name__": "__assay_preamble__"})

@@ -48,14 +48,14 @@ extension Sandbox {
         var open: [Int32] = []
         defer { for fd in open { close(fd) } }
         let stdoutPipe: (read: Int32, write: Int32), stderrPipe: (read: Int32, write: Int32)
-        let handles: (fds: [Int32], names: [String: Any])
+        let handles: (fds: [Int32], names: WireJSON)
         let jobFD: Int32
         do throws(SandboxError) {
             // The box holds the harness; the per-test group holds each test with its own limits.
             try cgroup.begin(boxLimits)
             try testCgroup.begin(harness.testLimits)
             handles = testCgroup.harnessHandles()
-            jobFD = Shim.sealedMemfd(try harness.job(handles.names))
+            jobFD = Shim.sealedMemfd(harness.job(handles.names))
             guard jobFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the job memfd", errno: -jobFD) }
             open.append(jobFD)
             stdoutPipe = try Shim.pipe()
@@ -65,15 +65,15 @@ extension Sandbox {
             try FileOps.giveToBox([jobFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
         } catch { throw fail(error) }
 
-        let request: [String: Any] = [
-            "uid": Int(slot.uid),
-            "procs": cgroup.procsFDs.count,
-            "cap_last": Int(Shim.capLast),
-            "box_bytes": boxLimits.workDirBytes + (1 << 20),
-            "box_inodes": boxLimits.workDirInodes + 64,
-            "rlimits": rlimits(for: boxLimits, hasCgroup: true).map { [Int($0.resource), $0.soft, $0.hard] },
-            "seccomp": Data(filter.instructionBytes).base64EncodedString(),
-        ]
+        let request = WireJSON.object([
+            ("uid", .int(Int(slot.uid))),
+            ("procs", .int(cgroup.procsFDs.count)),
+            ("cap_last", .int(Int(Shim.capLast))),
+            ("box_bytes", .int(boxLimits.workDirBytes + (1 << 20))),
+            ("box_inodes", .int(boxLimits.workDirInodes + 64)),
+            ("rlimits", .array(rlimits(for: boxLimits, hasCgroup: true).map { .array([.int(Int($0.resource)), .uint($0.soft), .uint($0.hard)]) })),
+            ("seccomp", .string(filter.base64)),
+        ])
         let start = Shim.nowNanoseconds()
         let started: PythonZygote.Started
         switch zygote.submit(request, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + handles.fds,
