@@ -57,12 +57,12 @@ struct BenchStartup: ParsableCommand {
                 memory[2] = Double(r.memoryBytes)
             })
             ms.append(try time {
-                _ = try sandbox.runWarmPython(source: "pass", preamble: preamble, zygotePrelude: zygotePrelude, tests: [],
+                _ = try sandbox.runWarmPython(source: "pass", preamble: "", zygoteImports: preamble, zygotePrelude: zygotePrelude, tests: [],
                                               limits: limits, profile: python,
                                               stopAtFirstFailure: true)
             })
             ms.append(try time {
-                let r = try sandbox.runWarmPython(source: "print(input())", preamble: preamble, zygotePrelude: zygotePrelude,
+                let r = try sandbox.runWarmPython(source: "print(input())", preamble: "", zygoteImports: preamble, zygotePrelude: zygotePrelude,
                                                   tests: [WarmTest(stdin: Array("1\n".utf8))],
                                                   limits: limits, profile: python, stopAtFirstFailure: true)
                 guard r.first?.run.stdoutText == "1\n" else { throw ValidationError("zygote echo: \(r.first?.run.verdict.rawValue ?? "none")") }

@@ -166,7 +166,10 @@ public struct WarmPythonExecutor: SubmissionExecutor {
         var named = [s.code, s.setupCode ?? ""]
         for case .script(let script) in tests { named.append(script) }
         let results = try cold.sandbox.runWarmPython(
-            source: call, preamble: Self.warmImports(naming: named), prelude: zygotePrelude, tests: warmTests, limits: limits, profile: cold.python,
+            // The driver binds the preamble's names in the solution's namespace itself; the
+            // zygote has imported its modules (numpy deferred unless named), so the tests' own
+            // namespace needs no preamble.
+            source: call, preamble: "", prelude: zygotePrelude, zygoteImports: Self.warmImports(naming: named), tests: warmTests, limits: limits, profile: cold.python,
             stopAtFirstFailure: stopAtFirstFailure, collect: mode == .stdio ? nil : PythonHarness.resultFile,
             collectLimitBytes: recordCap)
         return results.enumerated().map { i, r in

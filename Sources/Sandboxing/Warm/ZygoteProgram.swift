@@ -60,7 +60,8 @@ CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
 REPLY, NETNS, PROCS = 3, 4, 5
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 22, 24, 38, 47
+PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_READ, PR_CAPBSET_DROP = 4, 22, 23, 24
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL, SECCOMP_MODE_FILTER = 4, 2
 
 class SockFprog(ctypes.Structure):
@@ -128,7 +129,7 @@ def enter_box(request, fds):
     # Privileges, as spawn.c drop_privileges: the bounding set while CAP_SETPCAP is still held,
     # then the groups, the gid and the uid (which clears the remaining capabilities), then the
     # capability sets explicitly.
-    for cap in range(request["cap_last"] + 1):
+    for cap in BOUNDING:
         check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability %d" % cap)
     check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
     os.setgroups([])
@@ -211,6 +212,11 @@ def zygote():
     if prelude:
         PRELUDE = compile(prelude, open("/app/prelude-path").read(), "exec")
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    # The capabilities left in the zygote's bounding set (the host cut it to `capabilities`):
+    # the only ones each box has to drop from its own.
+    global BOUNDING
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    BOUNDING = [cap for cap in range(last + 1) if libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1]
     boxes = {}  # a running box's pidfd -> (its pid, its submission's reply socket)
     events = select.poll()
     events.register(0, select.POLLIN)

@@ -68,7 +68,6 @@ extension Sandbox {
         let request = WireJSON.object([
             ("uid", .int(Int(slot.uid))),
             ("procs", .int(cgroup.procsFDs.count)),
-            ("cap_last", .int(Int(Shim.capLast))),
             ("box_bytes", .int(boxLimits.workDirBytes + (1 << 20))),
             ("box_inodes", .int(boxLimits.workDirInodes + 64)),
             ("rlimits", .array(rlimits(for: boxLimits, hasCgroup: true).map { .array([.int(Int($0.resource)), .uint($0.soft), .uint($0.hard)]) })),
