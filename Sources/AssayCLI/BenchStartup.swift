@@ -46,6 +46,11 @@ struct BenchStartup: ParsableCommand {
             return monotonicMilliseconds() - start
         }
         print("assay bench startup: \(rounds) rounds, one submission at a time, variants interleaved (ms)")
+        // Every box joins its slot's cgroup once; what that costs depends on the host's kernel
+        // and cgroup mount options, so the figures below say which kind of host they came from.
+        if let migration = try sandbox.measureCgroupMigration(idleMilliseconds: 50, samples: 15) {
+            print(String(format: "host: one cgroup migration after 50 ms idle takes %.3f ms (median of 15); each box makes one", migration))
+        }
         for round in 0...rounds {
             var ms: [Double] = []
             var memory: [Double?] = Array(repeating: nil, count: variants.count)

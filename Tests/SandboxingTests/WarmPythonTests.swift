@@ -44,6 +44,31 @@ struct WarmPythonTests {
         #expect(results.map { $0.collected.map { String(decoding: $0, as: UTF8.self) } } == [#"{"ok": 1}"#, nil, nil, nil, #"{"ok": 1}"#])
     }
 
+    @Test func thePreludeCompiledInTheZygoteRunsBeforeTheSourceOnlyWhenAsked() throws {
+        // The zygote compiles the prelude once; a job that names it runs it in each test's
+        // namespace first, and a job without it on the same zygote sees none of it.
+        let prelude = "import sys\ndef twice(x):\n    return 2 * x\n"
+        let limits = Limits(cpuTimeSeconds: 1)
+        let with = try TestSupport.sandbox.runWarmPython(
+            source: "print(twice(int(input())), __name__, sys.argv)", preamble: "", prelude: prelude,
+            tests: [WarmTest(stdin: Array("21\n".utf8)), WarmTest(stdin: Array("4\n".utf8))],
+            limits: limits, profile: profile, stopAtFirstFailure: false)
+        #expect(with.map(\.run.stdoutText) == ["42 __main__ ['/app/main.py']\n", "8 __main__ ['/app/main.py']\n"])
+        let without = try TestSupport.sandbox.runWarmPython(
+            source: "print('twice' in globals())", preamble: "", zygotePrelude: prelude, tests: [WarmTest()],
+            limits: limits, profile: profile, stopAtFirstFailure: false)
+        #expect(without.map(\.run.stdoutText) == ["False\n"])
+        #expect(throws: SandboxError.self) {
+            try TestSupport.sandbox.runWarmPython(source: "pass", preamble: "", prelude: "x = 1\n", zygotePrelude: prelude,
+                                                  tests: [WarmTest()], limits: limits, profile: profile, stopAtFirstFailure: false)
+        }
+    }
+
+    @Test func aTestRunsUnderTheInterpretersNameAsAColdRunDoes() throws {
+        let results = try run("print(open('/proc/self/comm').read().strip())", [WarmTest()])
+        #expect(results.map(\.run.stdoutText) == ["python3\n"])
+    }
+
     @Test func exitingBeforeTheDriverLeavesNoResult() throws {
         let results = try run("import sys\nsys.exit(0)\ndef f(): return 1", [WarmTest(driver: "__assay_result__(f())")])
         #expect(results[0].run.verdict == .ok)
