@@ -217,6 +217,9 @@ def zygote():
     global BOUNDING
     last = int(open("/proc/sys/kernel/cap_last_cap").read())
     BOUNDING = [cap for cap in range(last + 1) if libc.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1]
+    # Each running box holds two of the zygote's descriptors (its pidfd and its submission's
+    # reply socket) until it ends: as many as the hard limit allows, for many slots at once.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     boxes = {}  # a running box's pidfd -> (its pid, its submission's reply socket)
     events = select.poll()
     events.register(0, select.POLLIN)
