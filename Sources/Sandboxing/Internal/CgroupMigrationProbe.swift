@@ -7,10 +7,9 @@ extension Sandbox {
     ///
     /// On cgroup v1, and on v2 without `favordynmods`, a move takes the kernel's global
     /// threadgroup lock for writing, which waits for an RCU grace period unless another move
-    /// has just done so: a few milliseconds on an idle host, next to nothing under load. With
-    /// `favordynmods` (Linux 6.17 and later: on any hierarchy, and then for good until reboot)
-    /// a move locks only its own process. `assay bench startup` prints this, so its figures say
-    /// which kind of host they came from.
+    /// has just done so: a few milliseconds on an idle host, next to nothing under load. A
+    /// hierarchy mounted with `favordynmods` removes that wait for every hierarchy. `assay bench
+    /// startup` prints this, so its figures say which kind of host they came from.
     public func measureCgroupMigration(idleMilliseconds: Int, samples: Int) throws(SandboxError) -> Double? {
         let slot = try slots.acquire()
         defer { slots.release(slot) }
