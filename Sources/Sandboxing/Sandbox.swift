@@ -21,13 +21,18 @@ public final class Sandbox: Sendable {
         public var allowWeakerIsolation: Bool
         /// The box init (`assay-box-init`); nil: `$ASSAY_BOX_INIT`, then beside the running executable.
         public var initBinary: String?
+        /// How long a Python zygote may take to answer (its start, a box's start, a box's end)
+        /// before it counts as hung: it is then killed and replaced, and the run that waited is a
+        /// sandbox error. Only a hung zygote reaches it; a healthy one answers in milliseconds.
+        public var zygoteAnswerTimeoutSeconds: Double
 
         public init(stateDirectory: String = "/run/assay", uidBase: uid_t = 2_000_000,
-                    allowWeakerIsolation: Bool = false, initBinary: String? = nil) {
+                    allowWeakerIsolation: Bool = false, initBinary: String? = nil, zygoteAnswerTimeoutSeconds: Double = 60) {
             self.stateDirectory = stateDirectory
             self.uidBase = uidBase
             self.allowWeakerIsolation = allowWeakerIsolation
             self.initBinary = initBinary
+            self.zygoteAnswerTimeoutSeconds = zygoteAnswerTimeoutSeconds
         }
     }
 

@@ -200,6 +200,32 @@ final class ZygoteTests: @unchecked Sendable {
         #expect(again.first?.run.stdoutText == "3\n")
     }
 
+    @Test func aHungZygoteIsReplacedAndItsRunIsASandboxError() throws {
+        // A sandbox of its own whose zygotes count as hung after 2 s without an answer.
+        let hung = try Sandbox(configuration: .init(stateDirectory: "/run/assay-zygote-hung", zygoteAnswerTimeoutSeconds: 2))
+        func go(_ source: String) throws -> [WarmTestResult] {
+            try hung.runWarmPython(source: source, preamble: "", tests: [WarmTest()], limits: Limits(cpuTimeSeconds: 1),
+                                   profile: profile, stopAtFirstFailure: false)
+        }
+        _ = try go("print(1)")
+        let first = try #require(hung.pythonZygoteProcessIDs.first)
+        kill(first, SIGSTOP)  // alive, but it answers nothing
+        do {
+            let results = try go("print(2)")
+            Issue.record("a run sent to a hung zygote got results: \(results.map(\.run.verdict))")
+        } catch let error as SandboxError {
+            #expect(error.code == .supervisionFailed, "\(error)")
+            #expect(error.message.contains("did not answer"), "\(error)")
+        }
+        // The next submission gets a new zygote; the hung one was killed, not left stopped.
+        let after = try go("print(3)")
+        #expect(after.first?.run.stdoutText == "3\n")
+        #expect(!hung.pythonZygoteProcessIDs.contains(first))
+        let deadline = Date().addingTimeInterval(30)
+        while kill(first, 0) == 0, Date() < deadline { usleep(10_000) }
+        #expect(kill(first, 0) != 0, "the hung zygote \(first) is still there")
+    }
+
     @Test func nothingOfAZygoteOutlivesItsSandbox() throws {
         let state = "/run/assay-zygote-teardown"
         var owned: Sandbox? = try Sandbox(configuration: .init(stateDirectory: state))
