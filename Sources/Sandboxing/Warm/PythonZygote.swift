@@ -31,12 +31,12 @@ final class PythonZygote: @unchecked Sendable {
 
     var usable: Bool { usableFlag.load(ordering: .acquiring) && !hasEnded }
 
-    /// How long the zygote may take to report a box: a fork under load. It only
-    /// bounds a hung zygote; a healthy one answers in milliseconds.
-    static let answerTimeoutMilliseconds: Int32 = 60_000
+    /// How long the zygote may take to answer (`Sandbox.Configuration.zygoteAnswerTimeoutSeconds`).
+    private let answerTimeoutMilliseconds: Int32
 
-    private init(key: Key, pid: pid_t, pidfd: Int32, control: Int32, stderrFD: Int32, root: Box) {
+    private init(key: Key, pid: pid_t, pidfd: Int32, control: Int32, stderrFD: Int32, root: Box, answerTimeoutMilliseconds: Int32) {
         self.key = key
+        self.answerTimeoutMilliseconds = answerTimeoutMilliseconds
         self.pid = pid
         self.pidfd = pidfd
         self.control = control
@@ -62,7 +62,7 @@ final class PythonZygote: @unchecked Sendable {
             root.destroy()
             throw error
         }
-        let ready = receive(zygote.control, what: "start")
+        let ready = zygote.receive(zygote.control, what: "start")
         guard case .message(let message) = ready, message.answer?.ready == true else {
             zygote.stop()
             switch ready {
@@ -105,7 +105,9 @@ final class PythonZygote: @unchecked Sendable {
         }
         switch spawned {
         case .success(let child):
-            return PythonZygote(key: key, pid: child.pid, pidfd: child.pidfd, control: ours, stderrFD: stderrFD, root: root)
+            let timeout = min(max(sandbox.configuration.zygoteAnswerTimeoutSeconds, 0.001), 86_400)
+            return PythonZygote(key: key, pid: child.pid, pidfd: child.pidfd, control: ours, stderrFD: stderrFD, root: root,
+                                answerTimeoutMilliseconds: Int32(timeout * 1000))
         case .failure(let error):
             close(ours)
             close(stderrFD)
@@ -136,7 +138,7 @@ final class PythonZygote: @unchecked Sendable {
         case failed(SandboxError)
     }
 
-    private static func receive(_ socket: Int32, what: String) -> Received {
+    private func receive(_ socket: Int32, what: String) -> Received {
         switch Shim.receiveMessage(socket, timeoutMilliseconds: answerTimeoutMilliseconds) {
         case .success(let (bytes, fds)) where !bytes.isEmpty:
             return .message(Message(bytes: bytes, fds: fds))
@@ -146,7 +148,7 @@ final class PythonZygote: @unchecked Sendable {
             return .gone
         case .failure(let err):
             return .failed(SandboxError(.supervisionFailed,
-                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(answerTimeoutMilliseconds / 1000) s; it is replaced"
+                err.value == ETIMEDOUT ? "the Python zygote did not answer (\(what)) within \(Double(answerTimeoutMilliseconds) / 1000) s; it is replaced"
                                        : "cannot read from the Python zygote (\(what))", errno: err.value))
         }
     }
@@ -183,7 +185,7 @@ final class PythonZygote: @unchecked Sendable {
             return .failure(rc == EPIPE || rc == ECONNRESET ? .goneBeforeRequest
                                 : .failed(SandboxError(.supervisionFailed, "cannot send to the Python zygote", errno: rc)))
         }
-        switch Self.receive(reply.0, what: "a submission's start") {
+        switch receive(reply.0, what: "a submission's start") {
         case .gone:
             close(reply.0)
             // The zygote closed the socket before reporting a box: it died (then it is replaced
@@ -208,7 +210,7 @@ final class PythonZygote: @unchecked Sendable {
     /// The wait status of the box `started`, once it has ended; closes its reply socket.
     func awaitStatus(_ started: Started) throws(SandboxError) -> Int32 {
         defer { close(started.reply) }
-        switch Self.receive(started.reply, what: "a submission's end") {
+        switch receive(started.reply, what: "a submission's end") {
         case .message(let answer):
             for fd in answer.fds { close(fd) }
             guard let status = answer.answer?.status else {
