@@ -169,8 +169,8 @@ public struct WarmPythonExecutor: SubmissionExecutor {
             // The driver binds the preamble's names in the solution's namespace itself; the
             // zygote has imported its modules (numpy deferred unless named), so the tests' own
             // namespace needs no preamble.
-            source: call, preamble: "", prelude: zygotePrelude, zygoteImports: Self.warmImports(naming: named), tests: warmTests, limits: limits, profile: cold.python,
-            stopAtFirstFailure: stopAtFirstFailure, collect: mode == .stdio ? nil : PythonHarness.resultFile,
+            source: call, preamble: "", prelude: zygotePrelude, zygoteImports: Self.warmImports(naming: named),
+            tests: warmTests, limits: limits, profile: cold.python, stopAtFirstFailure: stopAtFirstFailure, collect: mode == .stdio ? nil : PythonHarness.resultFile,
             collectLimitBytes: recordCap)
         return results.enumerated().map { i, r in
             Self.execution(r, mode: mode, nonce: nonces[i], perCallSeconds: s.timeLimitSeconds)
