@@ -232,7 +232,7 @@ public final class Sandbox: Sendable {
                 collected = nil
             }
         }
-        let fetched = exchange.map { box.fetchWorkFiles($0.fetch, limit: $0.fetchLimitBytes) } ?? [:]
+        let fetched = try exchange.map { (e) throws(SandboxError) in try box.fetchWorkFiles(e.fetch, limit: e.fetchLimitBytes) } ?? [:]
         return Execution(result: result, collected: collected, fetched: fetched)
     }
 

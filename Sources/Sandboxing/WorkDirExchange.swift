@@ -56,13 +56,15 @@ extension Box {
         }
     }
 
-    /// Reads `names` from /work after the run within `limit` bytes in all; what cannot be read
-    /// (missing, a symlink, not a regular file, over what is left of the limit) is left out.
-    func fetchWorkFiles(_ names: [String], limit: Int) -> [String: [UInt8]] {
+    /// Reads `names` from /work after the run within `limit` bytes in all; what the program left
+    /// unreadable (missing, a symlink, not a regular file, over what is left of the limit) is left
+    /// out. A file the host could not read is a sandbox error.
+    func fetchWorkFiles(_ names: [String], limit: Int) throws(SandboxError) -> [String: [UInt8]] {
         var fetched: [String: [UInt8]] = [:]
         var left = limit
         for name in names where fetched[name] == nil {
-            guard let bytes = try? readWorkFile(name, limit: left) else { continue }
+            let bytes: [UInt8]
+            do { bytes = try readWorkFile(name, limit: left) } catch where error.code == .artefactUnavailable { continue }
             fetched[name] = bytes
             left -= bytes.count
         }

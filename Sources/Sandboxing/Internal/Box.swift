@@ -100,20 +100,42 @@ struct Box {
     }
 
     /// Reads `name` from /work after the run, refusing symlinks and anything not a regular file.
+    /// - Throws: `artefactUnavailable` for what the program left (no such file, a symlink, not a
+    ///   regular file, larger than `limit`); `hostSetupFailed` when the host could not read what is
+    ///   there (out of descriptors or memory, a read error): a sandbox error, never the program's
+    ///   result.
     func readWorkFile(_ name: String, limit: Int) throws(SandboxError) -> [UInt8] {
+        // The program cannot remove or replace /work (a directory of the root-owned box root).
         let dir = open(root + "/work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard dir >= 0 else { throw SandboxError(.artefactUnavailable, "cannot open the box's /work", errno: errno) }
+        guard dir >= 0 else { throw SandboxError(.hostSetupFailed, "cannot open the box's /work", errno: errno) }
         defer { close(dir) }
         let fd = Shim.openBeneath(dir, name)
         guard fd >= 0 else {
+            guard Self.isLeftByTheProgram(openError: -fd) else {
+                throw SandboxError(.hostSetupFailed, "cannot open /work/\(name) on the host", errno: -fd)
+            }
             throw SandboxError(.artefactUnavailable,
                 "/work/\(name) is missing, a symlink or not a regular file", errno: -fd)
         }
         defer { close(fd) }
+        // Every process of the box is gone: the size cannot change any more.
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SandboxError(.hostSetupFailed, "cannot stat /work/\(name)", errno: errno) }
+        guard Int(st.st_size) <= limit else {
+            throw SandboxError(.artefactUnavailable, "/work/\(name) is larger than \(limit) bytes")
+        }
         guard let bytes = FileOps.readAll(fd: fd, limit: limit) else {
-            throw SandboxError(.artefactUnavailable, "/work/\(name) is larger than \(limit) bytes or unreadable")
+            throw SandboxError(.hostSetupFailed, "cannot read /work/\(name) on the host", errno: errno)
         }
         return bytes
+    }
+
+    /// Whether `openBeneath` failed because of what the program left at the name (nothing, a
+    /// symlink, a directory, a FIFO, a socket or a device, a mount crossing) or because no file
+    /// can have that name, rather than for a reason of the host's (EMFILE, ENFILE, ENOMEM,
+    /// EAGAIN, EINTR, EIO, ...).
+    static func isLeftByTheProgram(openError: Int32) -> Bool {
+        [ENOENT, ELOOP, EXDEV, EINVAL, ENOTDIR, EISDIR, ENXIO, ENAMETOOLONG].contains(openError)
     }
 
     mutating func destroy() {
