@@ -84,17 +84,19 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing"], swiftSettings: swiftSettings),
+        // What the host-checking tests of several targets share (reading /proc whole).
+        .target(name: "HostFiles", path: "Tests/HostFiles", swiftSettings: swiftSettings),
+        .testTarget(name: "SandboxingTests", dependencies: ["Sandboxing", "HostFiles"], swiftSettings: swiftSettings),
         // Black-box: runs the built `assay` binary (so it must be built first); GradingServer only
         // for its loopback HTTP client and JSONValue (via Rewards), to talk to `assay serve`;
         // Training for the trainer's own remote-grading client.
-        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards", "Sandboxing", "Training"], swiftSettings: swiftSettings),
+        .testTarget(name: "AssayCLITests", dependencies: ["GradingServer", "Rewards", "Sandboxing", "Training", "HostFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards"], swiftSettings: swiftSettings),
         .testTarget(name: "CurationTests", dependencies: ["Curation", "Rewards", "Sandboxing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GradingServerTests",
             dependencies: [
-                "GradingServer", "Sandboxing", "Rewards",
+                "GradingServer", "Sandboxing", "Rewards", "HostFiles",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

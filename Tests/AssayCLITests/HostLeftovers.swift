@@ -1,3 +1,4 @@
+import HostFiles
 import Foundation
 import Glibc
 import Testing
@@ -14,7 +15,7 @@ enum HostLeftovers {
             return [-1]
         }
         return entries.compactMap { name -> pid_t? in
-            guard let pid = pid_t(name), let data = procFile("/proc/\(name)/cmdline"),
+            guard let pid = pid_t(name), let data = wholeFile("/proc/\(name)/cmdline"),
                   String(decoding: data, as: UTF8.self).contains(token), !isZombie(pid) else { return nil }
             return pid
         }
@@ -22,38 +23,19 @@ enum HostLeftovers {
 
     /// The real uid of `pid`, from /proc/<pid>/status.
     static func uid(of pid: pid_t) -> uid_t? {
-        guard let data = procFile("/proc/\(pid)/status") else { return nil }
+        guard let data = wholeFile("/proc/\(pid)/status") else { return nil }
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Uid:") }
         return line?.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { uid_t($0) }
     }
 
     private static func isZombie(_ pid: pid_t) -> Bool {
-        guard let data = procFile("/proc/\(pid)/status") else { return true }  // gone
+        guard let data = wholeFile("/proc/\(pid)/status") else { return true }  // gone
         return String(decoding: data, as: UTF8.self).contains("State:\tZ")
-    }
-
-    /// The whole of a /proc file, or nil if it cannot be read. Foundation's readers
-    /// (`FileManager.contents(atPath:)`, `String(contentsOfFile:)`) stop after the first read of
-    /// a file whose size reads 0, as every /proc file's does: they returned the first 4 KiB of
-    /// mountinfo, and in the full suite, with the boxes and zygotes of the other tests mounted,
-    /// this run's mounts were past that.
-    static func procFile(_ path: String) -> Data? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 { data.append(contentsOf: chunk[0..<n]); continue }
-            if n == 0 { return data }
-            if errno != EINTR { return nil }
-        }
     }
 
     /// Mount points at or below `directory`, from this process's mountinfo.
     static func mounts(under directory: String) -> [String] {
-        guard let data = procFile("/proc/self/mountinfo") else {
+        guard let data = wholeFile("/proc/self/mountinfo") else {
             Issue.record("cannot read /proc/self/mountinfo")
             return ["unreadable mountinfo"]
         }

@@ -1,3 +1,4 @@
+import HostFiles
 import Foundation
 import Glibc
 
@@ -78,7 +79,7 @@ final class RawHTTPClient {
     static func serverHoldsSocket(serverPort: Int, clientPort: Int) -> Bool {
         // Read whole with a read loop: Foundation stops after one read of a /proc file (its size
         // reads 0), and the table runs past 4 KiB while other tests hold connections.
-        guard let table = wholeProcFile("/proc/net/tcp") else { return true }
+        guard let table = wholeTextFile("/proc/net/tcp") else { return true }
         let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", clientPort)
         return table.split(separator: "\n").dropFirst().contains { line in
             let fields = line.split(separator: " ")
@@ -88,17 +89,3 @@ final class RawHTTPClient {
     }
 }
 
-/// A /proc file's whole contents, or nil when it cannot be opened.
-func wholeProcFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
-        bytes += buffer[..<n]
-    }
-}

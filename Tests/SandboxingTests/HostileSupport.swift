@@ -1,3 +1,4 @@
+import HostFiles
 import Foundation
 import Glibc
 import Sandboxing
@@ -189,7 +190,7 @@ enum Hostile {
     static func boxMounts(under stateDirectory: String = Hostile.stateDirectory, includingZygotes: Bool = false) -> [String] {
         // Read whole with a read loop: Foundation stops after one read of a file whose size reads
         // 0, and mountinfo runs past 4 KiB while other suites' boxes and zygotes are mounted.
-        guard let text = wholeFile("/proc/self/mountinfo") else { return [unreadable("/proc/self/mountinfo")] }
+        guard let text = wholeTextFile("/proc/self/mountinfo") else { return [unreadable("/proc/self/mountinfo")] }
         let prefix = stateDirectory + "/"
         var found: [String] = []
         for line in text.split(separator: "\n") {
@@ -200,20 +201,6 @@ enum Hostile {
         return found
     }
 
-    /// A file's whole contents (a /proc file included), or nil when it cannot be opened.
-    static func wholeFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
-            bytes += buffer[..<n]
-        }
-    }
 
     /// Names in a host directory (for /dev/shm and /tmp before/after comparisons).
     static func names(in directory: String) -> Set<String> {

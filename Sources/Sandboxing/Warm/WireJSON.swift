@@ -54,8 +54,9 @@ enum WireJSON {
 
     /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as
     /// its UTF-8 bytes.
+    private static let hex = Array("0123456789abcdef".utf8)
+
     private static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
