@@ -93,13 +93,9 @@ public struct SandboxBackend: ExecutionBackend {
            let warm = submissionExecutor as? WarmPythonExecutor {
             // A child of the slot's clean zygote instead of a fresh interpreter: the program runs
             // as `python3 /app/main.py` would, with the same limits and isolation and no preamble.
-            let results = try sandbox.runWarmPython(
-                source: request.code, preamble: "", zygoteImports: warm.zygoteImports, zygotePrelude: warm.zygotePrelude,
-                tests: [WarmTest(stdin: request.stdin)],
-                limits: limits, profile: profile, stopAtFirstFailure: true)
-            guard let run = results.first?.run else {
-                throw SandboxError(.supervisionFailed, "the warm harness reported no run")
-            }
+            let run = try sandbox.runWarmPythonProgram(
+                source: request.code, stdin: request.stdin, limits: limits, profile: profile,
+                zygoteImports: warm.zygoteImports, zygotePrelude: warm.zygotePrelude)
             return CodeRunOutcome(compile: nil, compileFailed: false, run: run, files: [:])
         }
         let program = try sandbox.prepare(source: request.code, profile: profile)

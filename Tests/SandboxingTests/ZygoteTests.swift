@@ -90,15 +90,40 @@ final class ZygoteTests: @unchecked Sendable {
 
     deinit { for fd in heldNamespaces where fd >= 0 { close(fd) } }
 
-    func awaitResult(_ task: Task<[WarmTestResult], any Error>) throws -> [WarmTestResult] {
-        let box = ResultBox()
+    func awaitResult<T: Sendable>(_ task: Task<T, any Error>) throws -> T {
+        let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         Task { box.value = await task.result; done.signal() }
         done.wait()
         return try box.value!.get()
     }
 
-    final class ResultBox: @unchecked Sendable { var value: Result<[WarmTestResult], any Error>? }
+    final class ResultBox<T>: @unchecked Sendable { var value: Result<T, any Error>? }
+
+    /// `/run_code`'s box (`runWarmPythonProgram`) is laid out as a cold box: the program runs as
+    /// pid 2 under the box's init (the zygote's child), holds nothing but its stdin, stdout and
+    /// stderr (not the init's status pipe, not the job), and has no privilege; killing it from
+    /// the host is its runtime error, as in a cold box.
+    @Test func aProgramRunsUnderTheBoxsInitWithOnlyItsOwnDescriptors() throws {
+        let submission = Task.detached { [self] in
+            try sandbox.runWarmPythonProgram(source: "import time\ntime.sleep(120)", stdin: Array("x".utf8),
+                                             limits: Limits(cpuTimeSeconds: 2, wallTimeSeconds: 200, memoryBytes: 128 << 20),
+                                             profile: profile, zygoteImports: "import math\n", zygotePrelude: "")
+        }
+        let (box, program) = try #require(liveBox(), "the program's box and the program never both ran")
+        let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(program)/fd")) ?? []).sorted()
+        #expect(fds == ["0", "1", "2"], "the program holds more than its stdin, stdout and stderr: \(fds)")
+        #expect(Self.status(box)["Name"] == "assay-box")
+        let s = Self.status(program)
+        #expect(s["Name"] == "python3")
+        #expect(s["Uid"]?.split(separator: "\t").allSatisfy { $0 == "\(sandbox.uidRange.lowerBound)" } == true)
+        for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] { #expect(s[cap] == "0000000000000000", "\(cap)") }
+        #expect(s["NoNewPrivs"] == "1")
+        #expect(s["Seccomp"] == "2")
+        kill(program, SIGKILL)
+        let r = try awaitResult(submission)
+        #expect(r.verdict == .runtimeError && r.signal == SIGKILL, "\(r.verdict) \(String(describing: r.signal))")
+    }
 
     @Test func theBoxHoldsNothingOfTheZygote() throws {
         let (box, test, fds, _) = try inspectLiveBox()

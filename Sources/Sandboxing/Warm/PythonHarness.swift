@@ -177,14 +177,24 @@ def run_child(code, preamble, prelude, driver, stdin_fd, go_r, out_w, err_w, res
         if res_w is not None:
             os.dup2(res_w, 3)
         os.closerange(4 if res_w is not None else 3, 1 << 16)
-        # The name a cold run's process has (python3), not the harness's.
-        set_name(os.path.basename(sys.executable).encode()[:15])
         import math, resource
         # The cold path's rlimits: the CPU backstop a second past the limit, and the per-uid
         # process count of the program plus one (the box init there, the harness here).
         soft = math.ceil(cpu_limit) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    run_as_main(code, preamble, prelude, source)
+
+def run_as_main(code, preamble, prelude, source):
+    """Runs `code` (compiled, or its source) as `python3 PATH` would, after `preamble` and the
+    `prelude`, then the driver `source` if there is one; ends the process with the program's
+    exit code. Descriptors 0-2 are the program's; 3, if open, takes the driver's result."""
+    try:
+        # The name a cold run's process has (python3), not the harness's.
+        set_name(os.path.basename(sys.executable).encode()[:15])
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.stdin = open(0, "r", closefd=False)
         sys.stdout = open(1, "w", closefd=False)
@@ -199,6 +209,8 @@ def run_child(code, preamble, prelude, driver, stdin_fd, go_r, out_w, err_w, res
         exec(preamble, g)
         if prelude is not None:
             exec(prelude, g)
+        if isinstance(code, bytes):
+            code = compile(code, PATH, "exec")  # a syntax error is the program's, as cold
         exec(code, g)
         if source is not None:
             g["__assay_result__"] = result

@@ -124,7 +124,7 @@ extension Sandbox {
         }
         let key = PythonZygote.Key(interpreter: interpreter, environment: environment(for: profile), preamble: zygoteImports ?? preamble,
                                    prelude: zygotePrelude ?? prelude ?? "", preludePath: "/app/" + profile.sourceFile)
-        let execution = try executeInZygote(key, boxLimits: box, seccomp: profile.seccomp, harness: harness)
+        let execution = try executeInZygote(key, boxLimits: box, seccomp: profile.seccomp, work: .harness(harness))
         return try WarmRecords.decode(execution, tests: tests.count, limits: limits,
                                       outOfMemoryMarkers: profile.outOfMemoryMarkers)
     }

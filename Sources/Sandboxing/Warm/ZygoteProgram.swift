@@ -154,12 +154,64 @@ def box_main(message, fds):
         # Fresh mount, ipc and uts namespaces (the pid namespace is new already: the zygote
         # forked this process into it). Nothing done here reaches the zygote or the host.
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-        enter_box(json.loads(message), fds)
+        request = json.loads(message)
+        enter_box(request, fds)
     except BaseException:
         # Nothing submitted has run: a failure here is the sandbox's, reported as such.
         os.write(fds[1], (json.dumps({"error": "entering the box: " + traceback.format_exc()[-3000:]}) + "\n").encode())
         os._exit(70)
+    if request.get("program"):
+        run_program()
     run_harness()
+
+# A program box's descriptors (see run_program), after the program's 0 (job), 1 and 2.
+STATUS, STDIN = 3, 4
+
+def status_record(kind, value):
+    # assay-box-init's record (BoxInitRecord on the host): two native int32s.
+    return kind.to_bytes(4, sys.byteorder) + (value & 0xFFFFFFFF).to_bytes(4, sys.byteorder)
+
+def run_program():
+    """One program run (`/run_code`): this process is the box's init, as assay-box-init is a cold
+    box's. The program runs as pid 2 with ordinary signal semantics (pid 1 would survive its own
+    SIGABRT, SIGPIPE or SIGXCPU); this process reaps orphans and, when the program ends, writes
+    its wait status on the status pipe and exits, which makes the kernel end whatever the
+    program left running. The program's stdout and stderr are the host's pipes, read with the
+    cold path's caps; nothing here parses what it writes."""
+    global PATH
+    try:
+        size = int(os.pread(JOB, 16, 0))
+        job = json.loads(os.pread(JOB, size, 16))
+        PATH = job["path"]
+        source = os.pread(JOB, job["source"], 16 + size)
+        pid = os.fork()
+    except OSError as e:
+        os.write(STATUS, status_record(3, e.errno or 0))
+        os._exit(126)
+    except BaseException:
+        # Nothing submitted has run: no record, so the host reports the sandbox's fault.
+        os.write(2, ("the program box's init failed: " + traceback.format_exc()[-3000:]).encode())
+        os._exit(70)
+    if pid == 0:
+        try:
+            # The status pipe is this init's alone, and the job (the program's own source) gives
+            # way to its stdin.
+            os.close(STATUS)
+            os.dup2(STDIN, 0)
+            os.close(STDIN)
+        except BaseException:
+            os._exit(125)
+        run_as_main(source, "", None, None)
+    for fd in (0, 1, 2, STDIN):
+        os.close(fd)
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(126)
+        if done == pid:
+            os.write(STATUS, status_record(1, status))
+            os._exit(0)
 
 def answer(reply, text, fds=()):
     # Never blocks the zygote: a reply socket holds one or two small messages, and a host that

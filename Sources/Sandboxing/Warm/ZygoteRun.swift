@@ -12,7 +12,7 @@ extension Sandbox {
     /// - Returns: the box's outcome (its stdout holds the harness's records).
     /// - Throws: ``SandboxError`` when the zygote or the box failed: never a verdict.
     func executeInZygote(_ key: PythonZygote.Key, boxLimits: Limits, seccomp: SandboxProfile.Seccomp,
-                         harness: WarmHarnessSetup) throws(SandboxError) -> RunResult {
+                         work: ZygoteBoxWork) throws(SandboxError) -> RunResult {
         try boxLimits.validate()
         let filter = try filter(for: seccomp)
         let slot = try slots.acquire()
@@ -27,7 +27,7 @@ extension Sandbox {
             let zygote = try zygotes.zygote(for: key, sandbox: self)
             do throws(ZygoteRetry) {
                 return try run(in: zygote, slot: slot, cgroup: cgroup, testCgroup: testCgroup, boxLimits: boxLimits,
-                               filter: filter, harness: harness)
+                               filter: filter, work: work)
             } catch {
                 if !zygote.usable { zygotes.discard(zygote) }
                 switch error {
@@ -43,19 +43,45 @@ extension Sandbox {
     typealias ZygoteRetry = PythonZygote.SubmitFailure
 
     private func run(in zygote: PythonZygote, slot: Slot, cgroup: SlotCgroup, testCgroup: SlotCgroup, boxLimits: Limits,
-                     filter: SeccompFilter, harness: WarmHarnessSetup) throws(ZygoteRetry) -> RunResult {
+                     filter: SeccompFilter, work: ZygoteBoxWork) throws(ZygoteRetry) -> RunResult {
         func fail(_ e: SandboxError) -> ZygoteRetry { .failed(e) }
         var open: [Int32] = []
         defer { for fd in open { close(fd) } }
         let stdoutPipe: (read: Int32, write: Int32), stderrPipe: (read: Int32, write: Int32)
-        let handles: (fds: [Int32], names: WireJSON)
+        // Descriptors the box gets after the cgroup's (the harness's per-test handles, which the
+        // slot keeps, or a program's status pipe and stdin, which are this run's), and the status
+        // pipe's read end for a program.
+        var extra: [Int32] = []
+        var extraOwned = false
+        var statusRead: Int32 = -1
+        // The box's own limits: a program's box is its init and it, as a cold box.
+        var cgroupLimits = boxLimits
         let jobFD: Int32
         do throws(SandboxError) {
-            // The box holds the harness; the per-test group holds each test with its own limits.
-            try cgroup.begin(boxLimits)
-            try testCgroup.begin(harness.testLimits)
-            handles = testCgroup.harnessHandles()
-            jobFD = Shim.sealedMemfd(harness.job(handles.names))
+            let job: [UInt8]
+            switch work {
+            case .harness(let harness):
+                // The box holds the harness; the per-test group holds each test with its own limits.
+                try testCgroup.begin(harness.testLimits)
+                let handles = testCgroup.harnessHandles()
+                job = harness.job(handles.names)
+                extra = handles.fds
+            case .program(let program):
+                // The box's init is ours, not the program's: a process slot of its own on top.
+                cgroupLimits.maxProcesses += 1
+                job = program.job
+                let status = try Shim.pipe()
+                open += [status.read, status.write]
+                statusRead = status.read
+                let stdinFD = Shim.sealedMemfd(program.stdin)
+                guard stdinFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the stdin memfd", errno: -stdinFD) }
+                open.append(stdinFD)
+                try FileOps.giveToBox([stdinFD], uid: slot.uid)
+                extra = [status.write, stdinFD]
+                extraOwned = true
+            }
+            try cgroup.begin(cgroupLimits)
+            jobFD = Shim.sealedMemfd(job)
             guard jobFD >= 0 else { throw SandboxError(.hostSetupFailed, "cannot create the job memfd", errno: -jobFD) }
             open.append(jobFD)
             stdoutPipe = try Shim.pipe()
@@ -65,25 +91,26 @@ extension Sandbox {
             try FileOps.giveToBox([jobFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
         } catch { throw fail(error) }
 
-        let request = WireJSON.object([
+        var request: [(String, WireJSON)] = [
             ("uid", .int(Int(slot.uid))),
             ("procs", .int(cgroup.procsFDs.count)),
             ("box_bytes", .int(boxLimits.workDirBytes + (1 << 20))),
             ("box_inodes", .int(boxLimits.workDirInodes + 64)),
-            ("rlimits", .array(rlimits(for: boxLimits, hasCgroup: true).map { .array([.int(Int($0.resource)), .uint($0.soft), .uint($0.hard)]) })),
+            ("rlimits", .array(rlimits(for: cgroupLimits, hasCgroup: true).map { .array([.int(Int($0.resource)), .uint($0.soft), .uint($0.hard)]) })),
             ("seccomp", .string(filter.base64)),
-        ])
+        ]
+        if case .program = work { request.append(("program", .bool(true))) }
         let start = Shim.nowNanoseconds()
         let started: PythonZygote.Started
-        switch zygote.submit(request, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + handles.fds,
+        switch zygote.submit(.object(request), fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + extra,
                              netns: slot.netnsFD) {
         case .success(let box): started = box
         case .failure(let failure): throw failure
         }
         // The box holds its own copies now: ours must close, or the pipes would never reach EOF.
         // The supervisor owns (and closes) the read ends and the pidfd.
-        for fd in [jobFD, stdoutPipe.write, stderrPipe.write] { close(fd) }
-        open = []
+        for fd in [jobFD, stdoutPipe.write, stderrPipe.write] + (extraOwned ? extra : []) { close(fd) }
+        open = statusRead >= 0 ? [statusRead] : []
         let status: Int32
         var outcome: Shim.Outcome
         do throws(SandboxError) {
@@ -97,10 +124,45 @@ extension Sandbox {
             status = try zygote.awaitStatus(started)
         } catch { throw fail(error) }
         outcome.waitStatus = status
+        var markers: [String] = []
+        if case .program(let program) = work {
+            markers = program.outOfMemoryMarkers
+            // The box is gone and the zygote closed its copy long ago: this read sees the init's
+            // record, then EOF.
+            switch BoxInitRecord.read(from: statusRead) {
+            case .exited(let programStatus): outcome.waitStatus = programStatus
+            case .forkFailed(let err):
+                throw fail(SandboxError(.spawnFailed, "the box's init could not start the program", stage: "init-fork", errno: err))
+            case .execFailed, nil:
+                // Killed before the program ended (the host's limits, the OOM killer): the box's
+                // SIGKILL stands. Any other end of a box without a record is the sandbox's fault,
+                // never the program's: nothing in the box can signal or trace its init.
+                guard status & 0x7F == SIGKILL else {
+                    throw fail(SandboxError(.supervisionFailed,
+                        "the zygote's program box ended with status \(status) before the program did: \(String(decoding: outcome.stderr.suffix(2000), as: UTF8.self))"))
+                }
+            }
+        }
         let usage = ResourceUsage(peakMemoryBytes: cgroup.peakMemoryBytes ?? 0, oomKills: cgroup.oomKillsSinceBegin,
                                   memoryLimitHits: cgroup.limitHitsSinceBegin)
-        return VerdictRules.classify(outcome: outcome, usage: usage, limits: boxLimits, outOfMemoryMarkers: [])
+        return VerdictRules.classify(outcome: outcome, usage: usage, limits: boxLimits, outOfMemoryMarkers: markers)
     }
+}
+
+/// What a box forked from the zygote runs.
+enum ZygoteBoxWork {
+    /// The warm harness: a submission's tests, each forked from the box's clean state.
+    case harness(WarmHarnessSetup)
+    /// One program (`/run_code`), with the box as its init, as a cold box's: `job` names the
+    /// program (see ``ZygoteProgram`` `run_program`).
+    case program(ZygoteProgramRun)
+}
+
+/// One program run for a zygote box: its job, stdin and the profile's out-of-memory markers.
+struct ZygoteProgramRun {
+    var job: [UInt8]
+    var stdin: [UInt8]
+    var outOfMemoryMarkers: [String]
 }
 
 extension Sandbox {
