@@ -34,9 +34,14 @@ struct BenchServe: AsyncParsableCommand {
     @Flag(name: .customLong("burst-only"), help: "Run only the burst.")
     var burstOnly = false
 
+    @Option(name: .customLong("sandboxfusion-port"),
+            help: "Port of a SandboxFusion server on 127.0.0.1 to measure in the same run: its /run_code python print(1) with one client and with --clients, next to assay's.")
+    var sandboxFusionPort: Int?
+
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func validate() throws {
+        if let port = sandboxFusionPort, !(1...65535).contains(port) { throw ValidationError("--sandboxfusion-port must be a TCP port (1-65535)") }
         guard burst >= 0, burstPrint >= 0, burst + burstPrint <= 4096 else { throw ValidationError("--burst and --burst-print must be at least 0, together at most 4096") }
         guard (0.1...60).contains(burstTimeout) else { throw ValidationError("--burst-timeout must be between 0.1 and 60 seconds") }
     }
@@ -111,6 +116,8 @@ struct BenchServe: AsyncParsableCommand {
         print("")
         print("workload          variant                      req/s       p50       p99")
         var rss = [ProcessMemory.residentBytes]
+        var ours: [String: (samples: Samples, seconds: Double)] = [:]
+        var theirs: (samples: Samples, seconds: Double)?
         for w in workloads {
             let direct = Self.timed(w.direct)
             // Warm-up (not counted): compiles and caches the C++ artefact, fills the slot and
@@ -119,20 +126,21 @@ struct BenchServe: AsyncParsableCommand {
             row(w.name, "direct (\(workers) threads)", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
             // One client alone gives the latency of a single request with nothing queued.
             for concurrency in Set([1, workers, clients]).sorted() {
-                let perClient = total / concurrency
-                let http = try await Self.onThreads(concurrency, perThread: perClient, setup: { try LoopbackHTTPConnection(port: bound) }) { conn in
-                    let start = monotonicMilliseconds()
-                    let (status, body) = try conn.post(w.path, body: Array(w.body.utf8))
-                    let ms = monotonicMilliseconds() - start
-                    guard status == 200, let json = try? JSONValue(parsing: body[...]), w.answered(json) else {
-                        throw ValidationError("\(w.name): HTTP \(status): \(String(decoding: body, as: UTF8.self).prefix(300))")
-                    }
-                    return ms
-                }
+                let http = try await Self.overHTTP(w, port: bound, concurrency: concurrency, total: total)
                 row(w.name, "HTTP (\(concurrency) clients)", http)
+                if concurrency == clients, w.path == "/run_code" { ours[w.name] = http }
             }
             // The baseline again after the HTTP runs: the spread of the two is the machine's noise.
             row(w.name, "direct again", try await Self.onThreads(workers, perThread: (total + workers - 1) / workers, setup: {}) { _ in try direct() })
+            if let port = sandboxFusionPort, w.name == "python print(1)" {
+                // The same requests to SandboxFusion, right after assay's, from the same clients.
+                _ = try await Self.overHTTP(w, port: port, concurrency: 2, total: 16)
+                for concurrency in Set([1, clients]).sorted() {
+                    let http = try await Self.overHTTP(w, port: port, concurrency: concurrency, total: total)
+                    row(w.name, "SandboxFusion (\(concurrency) cl)", http)
+                    if concurrency == clients { theirs = http }
+                }
+            }
             rss.append(ProcessMemory.residentBytes)
         }
         let coldRun = Self.timed(Self.runCode("python print(1)", coldBackend, CodeRun(language: .python, code: "print(1)"),
@@ -145,6 +153,12 @@ struct BenchServe: AsyncParsableCommand {
         _ = try await Self.onThreads(workers, perThread: 1, setup: {}) { _ in try coldDirect() }
         row(cold.name, "direct, cold executor", try await Self.onThreads(workers, perThread: min(12, (total + workers - 1) / workers), setup: {}) { _ in try coldDirect() })
         try await server.stop()
+        if let theirs, let mine = ours["python print(1)"] {
+            let a = Double(mine.samples.values.count) / mine.seconds, b = Double(theirs.samples.values.count) / theirs.seconds
+            print("")
+            print(String(format: "/run_code python print(1) at %d clients: assay %.1f req/s, SandboxFusion %.1f req/s (assay/SandboxFusion %.2fx)",
+                         clients, a, b, a / b))
+        }
         // The server runs in this process: its memory must not grow with the requests served.
         print("")
         print("process memory (server and clients), RSS in MiB: before the runs, then after each workload: "
@@ -153,6 +167,20 @@ struct BenchServe: AsyncParsableCommand {
         if burst + burstPrint > 0 {
             print("")
             try await burstComparison(backend: backend)
+        }
+    }
+
+    /// `total` requests of `w` over HTTP from `concurrency` clients (a keep-alive connection
+    /// each) to the server on 127.0.0.1:`port`; every answer is checked.
+    static func overHTTP(_ w: Workload, port: Int, concurrency: Int, total: Int) async throws -> (samples: Samples, seconds: Double) {
+        try await onThreads(concurrency, perThread: max(1, total / concurrency), setup: { try LoopbackHTTPConnection(port: port) }) { conn in
+            let start = monotonicMilliseconds()
+            let (status, body) = try conn.post(w.path, body: Array(w.body.utf8))
+            let ms = monotonicMilliseconds() - start
+            guard status == 200, let json = try? JSONValue(parsing: body[...]), w.answered(json) else {
+                throw ValidationError("\(w.name) on port \(port): HTTP \(status): \(String(decoding: body, as: UTF8.self).prefix(300))")
+            }
+            return ms
         }
     }
 
