@@ -5,7 +5,7 @@ import HummingbirdTesting
 import Rewards
 import Testing
 
-@Suite("HTTP API (stub backend)")
+@Suite("HTTP API (stub backend)", .onServerThreads)
 struct APITests {
     @Test func healthzPingOpenAPIAndMetrics() async throws {
         let app = try await buildApplication(TestEnv.config())

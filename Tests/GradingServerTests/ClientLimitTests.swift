@@ -8,7 +8,7 @@ import Testing
 /// Limits a client sends out of range, and bad `files`/`fetch_files`, are the client's mistake:
 /// a 400 whose message gives the range or the rule, the same on `/run_code`, `/v1/grade`
 /// options, inline problems and `/get_reward` labels, and never a sandbox error.
-@Suite("Client limits and files")
+@Suite("Client limits and files", .onServerThreads)
 struct ClientLimitTests {
     func expect400(_ client: some TestClientProtocol, _ uri: String, _ json: String, _ fragments: [String],
                    sourceLocation: SourceLocation = #_sourceLocation) async throws {

@@ -8,7 +8,7 @@ import Testing
 /// `options.invalid_items: "error"`: a row that cannot be read (unknown problem id, TACO
 /// outputs and inputs of different lengths, a wrong type) gets an error result and the rest of
 /// the batch is graded, as the TRL and verl integrations need; without it the batch is a 4xx.
-@Suite("Per-item errors for invalid items")
+@Suite("Per-item errors for invalid items", .onServerThreads)
 struct InvalidItemTests {
     static let items = #"""
         [{"id": "a", "problem_id": "echo", "response": "```python\nECHO\n```"},

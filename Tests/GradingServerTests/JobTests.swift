@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Rewards
 import Testing
 
-@Suite("Durable async jobs")
+@Suite("Durable async jobs", .onServerThreads)
 struct JobTests {
     /// Polls a job until it is done (bounded: 10 s).
     static func waitDone(_ client: some TestClientProtocol, _ id: String) async throws -> JSONValue {

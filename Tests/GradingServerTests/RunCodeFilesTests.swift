@@ -6,7 +6,7 @@ import Rewards
 import Testing
 
 /// `/run_code`'s `files` and `fetch_files` and its compile time-outs, in the real sandbox.
-@Suite("run_code files and compile time-outs", .enabled(if: TestEnv.isRoot && TestEnv.sandboxBackend != nil))
+@Suite("run_code files and compile time-outs", .enabled(if: TestEnv.isRoot && TestEnv.sandboxBackend != nil), .onServerThreads)
 struct RunCodeFilesTests {
     static func base64(_ s: String) -> JSONValue { .string(Data(s.utf8).base64EncodedString()) }
 

@@ -6,7 +6,7 @@ import Rewards
 import Testing
 
 /// The real sandbox behind the HTTP API (root only).
-@Suite("Real sandbox", .enabled(if: TestEnv.isRoot && TestEnv.sandboxBackend != nil), .serialized)
+@Suite("Real sandbox", .enabled(if: TestEnv.isRoot && TestEnv.sandboxBackend != nil), .serialized, .onServerThreads)
 struct SandboxServerTests {
     static func app() async throws -> some ApplicationProtocol {
         try await buildApplication(TestEnv.config(TestEnv.sandboxBackend!))

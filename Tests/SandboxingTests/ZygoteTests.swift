@@ -67,7 +67,7 @@ final class ZygoteTests: @unchecked Sendable {
     /// harness) and the test's process from the host; then ends the test (killed: a runtime
     /// error), so the box lives exactly as long as the inspection needs, whatever the load.
     func inspectLiveBox() throws -> (box: [String: String], test: [String: String], boxFDs: [String], boxPid: pid_t) {
-        let submission = Task.detached { [self] in try run("import time\ntime.sleep(120)", cpu: 2) }
+        let submission = OnThread { [self] in try run("import time\ntime.sleep(120)", cpu: 2) }
         let (found, child) = try #require(liveBox(), "the submission's box and test never both ran")
         let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(found)/fd")) ?? []).compactMap { fd -> String? in
             var buffer = [CChar](repeating: 0, count: 512)
@@ -80,7 +80,7 @@ final class ZygoteTests: @unchecked Sendable {
         // Held open, so no namespace of this box is freed and its number reused by a later one.
         for kind in ["mnt", "pid", "ipc", "uts", "cgroup"] { heldNamespaces.append(open("/proc/\(found)/ns/\(kind)", O_RDONLY | O_CLOEXEC)) }
         kill(child, SIGKILL)
-        let outcome = try awaitResult(submission)
+        let outcome = try submission.result()
         #expect(outcome.first?.run.verdict == .runtimeError, "the test killed from the host: \(outcome.map(\.run.verdict))")
         return result
     }
@@ -90,22 +90,31 @@ final class ZygoteTests: @unchecked Sendable {
 
     deinit { for fd in heldNamespaces where fd >= 0 { close(fd) } }
 
-    func awaitResult<T: Sendable>(_ task: Task<T, any Error>) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task { box.value = await task.result; done.signal() }
-        done.wait()
-        return try box.value!.get()
+    /// `body` started on a thread of its own, not on Swift's cooperative pool: while other
+    /// suites' synchronous tests fill that pool (two threads on a two-core machine), a task
+    /// there might not start before `liveBox` gives up.
+    final class OnThread<T>: @unchecked Sendable {
+        private var value: Result<T, any Error>?
+        private let done = DispatchSemaphore(value: 0)
+        init(_ body: @escaping @Sendable () throws -> T) {
+            Thread { [self] in
+                value = Result { try body() }
+                done.signal()
+            }.start()
+        }
+        /// Waits for `body` to end; its result or its error.
+        func result() throws -> T {
+            done.wait()
+            return try value!.get()
+        }
     }
-
-    final class ResultBox<T>: @unchecked Sendable { var value: Result<T, any Error>? }
 
     /// `/run_code`'s box (`runWarmPythonProgram`) is laid out as a cold box: the program runs as
     /// pid 2 under the box's init (the zygote's child), holds nothing but its stdin, stdout and
     /// stderr (not the init's status pipe, not the job), and has no privilege; killing it from
     /// the host is its runtime error, as in a cold box.
     @Test func aProgramRunsUnderTheBoxsInitWithOnlyItsOwnDescriptors() throws {
-        let submission = Task.detached { [self] in
+        let submission = OnThread { [self] in
             try sandbox.runWarmPythonProgram(source: "import time\ntime.sleep(120)", stdin: Array("x".utf8),
                                              limits: Limits(cpuTimeSeconds: 2, wallTimeSeconds: 200, memoryBytes: 128 << 20),
                                              profile: profile, zygoteImports: "import math\n", zygotePrelude: "")
@@ -121,7 +130,7 @@ final class ZygoteTests: @unchecked Sendable {
         #expect(s["NoNewPrivs"] == "1")
         #expect(s["Seccomp"] == "2")
         kill(program, SIGKILL)
-        let r = try awaitResult(submission)
+        let r = try submission.result()
         #expect(r.verdict == .runtimeError && r.signal == SIGKILL, "\(r.verdict) \(String(describing: r.signal))")
     }
 
@@ -212,11 +221,11 @@ final class ZygoteTests: @unchecked Sendable {
         let second = try #require(sandbox.pythonZygoteProcessIDs.first)
         #expect(second != first)
         // Dead during a submission: that run is a sandbox error, never a verdict.
-        let submission = Task.detached { [self] in try run("import time\ntime.sleep(120)\nprint('late')", cpu: 2) }
+        let submission = OnThread { [self] in try run("import time\ntime.sleep(120)\nprint('late')", cpu: 2) }
         let running = try #require(liveBox(), "the submission's box and test never both ran")
         kill(second, SIGKILL)
         do {
-            let results = try awaitResult(submission)
+            let results = try submission.result()
             Issue.record("a run whose zygote died got results: \(results.map(\.run.verdict)) \(results.map(\.run.stdoutText)); its test was \(running), zygotes now \(sandbox.pythonZygoteProcessIDs), killed \(second)")
         } catch let error as SandboxError {
             #expect(error.code == .supervisionFailed, "\(error)")

@@ -12,6 +12,10 @@
 ///          the run's rlimits; drops every capability and becomes the slot's uid; loads the
 ///          profile's seccomp filter; then runs the harness (its tests are its children)
 ///
+/// A box for one program (`/run_code`, `Sandbox.runWarmPythonProgram`) enters the same way but
+/// runs no harness: it becomes the box's init, as assay-box-init is a cold box's, and forks the
+/// program as pid 2, whose stdout and stderr are the host's pipes (see `run_program`).
+///
 /// One zygote serves every slot at once: it only forks (and reaps), and answers each submission
 /// on the submission's own socket, so one process per submission is all the zygote adds.
 ///
@@ -28,7 +32,8 @@
 /// - zygote → host on fd 0, once: `{"ready": true}` after the imports.
 /// - host → zygote on fd 0: the request (JSON) with descriptors: the job memfd, the record and
 ///   stderr pipes, the submission's reply socket, the slot's network namespace, the slot's cgroup
-///   `procs` descriptors, then the per-test cgroup handles.
+///   `procs` descriptors, then the per-test cgroup handles (a program box: its status pipe and its
+///   stdin instead, and `"program": true` in the request).
 /// - zygote → host on the reply socket: `{"box": pid}` with a pidfd of the box, or
 ///   `{"error": text}`; then, when the box has ended (the zygote reaps it), `{"status": wait status}`.
 enum ZygoteProgram {

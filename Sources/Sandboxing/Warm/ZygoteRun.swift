@@ -9,7 +9,8 @@ extension Sandbox {
     /// each test into, the run's rlimits and the profile's seccomp filter; the host supervises
     /// its record stream, wall time and CPU exactly as a cold run's.
     ///
-    /// - Returns: the box's outcome (its stdout holds the harness's records).
+    /// - Returns: the box's outcome: for the harness, its stdout holds the records; for a
+    ///   program, it is the program's own (its output, the status its init recorded).
     /// - Throws: ``SandboxError`` when the zygote or the box failed: never a verdict.
     func executeInZygote(_ key: PythonZygote.Key, boxLimits: Limits, seccomp: SandboxProfile.Seccomp,
                          work: ZygoteBoxWork) throws(SandboxError) -> RunResult {
@@ -133,13 +134,16 @@ extension Sandbox {
             case .exited(let programStatus): outcome.waitStatus = programStatus
             case .forkFailed(let err):
                 throw fail(SandboxError(.spawnFailed, "the box's init could not start the program", stage: "init-fork", errno: err))
-            case .execFailed, nil:
+            case .execFailed:
+                throw fail(SandboxError(.supervisionFailed, "the zygote's program box wrote a record it never writes"))
+            case nil:
                 // Killed before the program ended (the host's limits, the OOM killer): the box's
                 // SIGKILL stands. Any other end of a box without a record is the sandbox's fault,
-                // never the program's: nothing in the box can signal or trace its init.
+                // never the program's: nothing in the box can signal or trace its init. (The box
+                // reports a failure to enter on its stdout, the program's runs on stderr.)
                 guard status & 0x7F == SIGKILL else {
-                    throw fail(SandboxError(.supervisionFailed,
-                        "the zygote's program box ended with status \(status) before the program did: \(String(decoding: outcome.stderr.suffix(2000), as: UTF8.self))"))
+                    let said = String(decoding: outcome.stdout.suffix(2000) + outcome.stderr.suffix(2000), as: UTF8.self)
+                    throw fail(SandboxError(.supervisionFailed, "the zygote's program box ended with status \(status) before the program did: \(said)"))
                 }
             }
         }
