@@ -189,22 +189,27 @@ def run_program():
         job = json.loads(os.pread(JOB, size, 16))
         PATH = job["path"]
         source = os.pread(JOB, job["source"], 16 + size)
-        pid = os.fork()
-    except OSError as e:
-        os.write(STATUS, status_record(3, e.errno or 0))
-        os._exit(126)
     except BaseException:
         # Nothing submitted has run: no record, so the host reports the sandbox's fault.
         os.write(2, ("the program box's init failed: " + traceback.format_exc()[-3000:]).encode())
         os._exit(70)
+    # A failure to start the program is recorded as assay-box-init records it (3, errno): the
+    # host's sandbox error, never the program's verdict. The program's own record can only
+    # follow it, and the host reads the first.
+    try:
+        pid = os.fork()
+    except OSError as e:
+        os.write(STATUS, status_record(3, e.errno or 0))
+        os._exit(126)
     if pid == 0:
         try:
-            # The status pipe is this init's alone, and the job (the program's own source) gives
-            # way to its stdin.
-            os.close(STATUS)
+            # The job (the program's own source) gives way to its stdin, and the status pipe is
+            # this init's alone.
             os.dup2(STDIN, 0)
             os.close(STDIN)
-        except BaseException:
+            os.close(STATUS)
+        except OSError as e:
+            os.write(STATUS, status_record(3, e.errno or 0))
             os._exit(125)
         run_as_main(source, "", None, None)
     for fd in (0, 1, 2, STDIN):
