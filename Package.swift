@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "assay", targets: ["AssayCLI"]),
         .executable(name: "assay-box-init", targets: ["assay-box-init"]),
+        // Loaded by the Python zygote (ctypes), from its own read-only /app: libassay-zygote.so.
+        .library(name: "assay-zygote", type: .dynamic, targets: ["ZygoteEngine"]),
         .library(name: "Sandboxing", targets: ["Sandboxing"]),
     ],
     dependencies: [
@@ -36,6 +38,12 @@ let package = Package(
         .executableTarget(
             name: "assay-box-init", path: "Sources/BoxInit",
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-e", "-Xlinker", "assay_init_start"])]),
+        // The Python zygote's loop and box entry (Sources/ZygoteEngine/serve.c). It depends on
+        // libc alone: no Swift start-up object (-nostartfiles), and the Swift runtime linked
+        // statically (-static-stdlib), where nothing of it is referenced, so none is linked.
+        .target(
+            name: "ZygoteEngine", cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib"])]),
         .target(name: "Sandboxing", dependencies: ["CSandbox"], swiftSettings: swiftSettings),
         .target(name: "Rewards", dependencies: ["Sandboxing"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Dataset pipeline: verify reference solutions, filter, dedup, decontaminate, report.

@@ -8,7 +8,12 @@
 // program ends it exits, which makes the kernel kill whatever the program left running.
 //
 // It runs after every restriction is in place (unprivileged uid, no capabilities, seccomp),
-// with the supervisor's status pipe as fd 3. Records on that pipe (8 bytes each):
+// with the supervisor's status pipe as fd 3. Two ways to start:
+//   assay-box-init PROGRAM ARGS...   forks and execs the program (a cold box, spawn.c)
+//   assay-box-init --adopt PID       the program is already running as its child PID (a
+//                                    Python zygote's program box, Sources/ZygoteEngine/serve.c),
+//                                    waiting on a start pipe at fd 4 for this init to close it
+// Records on the status pipe (8 bytes each):
 //   {1, wait status}  the program ended with this status
 //   {2, errno}        execve of the program failed (an error of the caller, not a verdict)
 //   {3, errno}        the init could not fork the program (the box was full before it began:
@@ -25,7 +30,7 @@
 #include <linux/prctl.h>
 #include <stdint.h>
 
-enum { STATUS_FD = 3, RECORD_EXITED = 1, RECORD_EXEC_FAILED = 2, RECORD_FORK_FAILED = 3, F_SETFD_ = 2, FD_CLOEXEC_ = 1, EINTR_ = 4 };
+enum { STATUS_FD = 3, START_FD = 4, RECORD_EXITED = 1, RECORD_EXEC_FAILED = 2, RECORD_FORK_FAILED = 3, F_SETFD_ = 2, FD_CLOEXEC_ = 1, EINTR_ = 4 };
 
 #if defined(__x86_64__)
 static long sys(long n, long a, long b, long c, long d) {
@@ -56,6 +61,21 @@ static void record(int32_t kind, int32_t value) {
     sys(__NR_write, STATUS_FD, (long)rec, sizeof(rec), 0);
 }
 
+/// Reaps every child until `program` ends, then records how it ended and exits, which makes
+/// the kernel kill whatever the program left running.
+__attribute__((noreturn)) static void reap_until(long program) {
+    for (;;) {
+        int status = 0;
+        // Any child: orphans re-parented to pid 1 are reaped here too.
+        long pid = sys(__NR_wait4, -1, (long)&status, 0, 0);
+        if (pid == program) {
+            record(RECORD_EXITED, status);
+            leave(0);
+        }
+        if (pid < 0 && pid != -EINTR_) leave(126);
+    }
+}
+
 /// `sp` is the initial stack: argc, argv[0..argc], NULL, envp..., NULL.
 __attribute__((used, noreturn)) void assay_init_main(long *sp) {
     long argc = sp[0];
@@ -67,6 +87,20 @@ __attribute__((used, noreturn)) void assay_init_main(long *sp) {
     sys(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0);
     // The program must not inherit the status pipe.
     sys(__NR_fcntl, STATUS_FD, F_SETFD_, FD_CLOEXEC_, 0);
+
+    const char *adopt = "--adopt";
+    int i = 0;
+    while (argv[1][i] && argv[1][i] == adopt[i]) i++;
+    if (argc == 3 && argv[1][i] == 0 && adopt[i] == 0) {
+        long program = 0;
+        for (const char *d = argv[2]; *d; d++) {
+            if (*d < '0' || *d > '9') leave(127);
+            program = program * 10 + (*d - '0');
+        }
+        // Closed to the program now: let it start.
+        sys(__NR_close, START_FD, 0, 0, 0);
+        reap_until(program);
+    }
 
     // A plain fork (SIGCHLD only): this process is a few pages, so copying it is cheap, and the
     // child may safely return through this function's frame, unlike a vfork child.
@@ -84,16 +118,7 @@ __attribute__((used, noreturn)) void assay_init_main(long *sp) {
         record(RECORD_EXEC_FAILED, (int32_t)-err);
         leave(127);
     }
-    for (;;) {
-        int status = 0;
-        // Any child: orphans re-parented to pid 1 are reaped here too.
-        long pid = sys(__NR_wait4, -1, (long)&status, 0, 0);
-        if (pid == program) {
-            record(RECORD_EXITED, status);
-            leave(0);
-        }
-        if (pid < 0 && pid != -EINTR_) leave(126);
-    }
+    reap_until(program);
 }
 
 __attribute__((naked, noreturn)) void assay_init_start(void) { __asm__ volatile(ENTRY_TRAMPOLINE); }

@@ -21,17 +21,22 @@ public final class Sandbox: Sendable {
         public var allowWeakerIsolation: Bool
         /// The box init (`assay-box-init`); nil: `$ASSAY_BOX_INIT`, then beside the running executable.
         public var initBinary: String?
+        /// The Python zygote's engine (`libassay-zygote.so`); nil: `$ASSAY_ZYGOTE_ENGINE`, then
+        /// beside the running executable. Looked for when the first zygote starts.
+        public var zygoteEngine: String?
         /// How long a Python zygote may take to answer (its start, a box's start, a box's end)
         /// before it counts as hung: it is then killed and replaced, and the run that waited is a
         /// sandbox error. Only a hung zygote reaches it; a healthy one answers in milliseconds.
         public var zygoteAnswerTimeoutSeconds: Double
 
         public init(stateDirectory: String = "/run/assay", uidBase: uid_t = 2_000_000,
-                    allowWeakerIsolation: Bool = false, initBinary: String? = nil, zygoteAnswerTimeoutSeconds: Double = 60) {
+                    allowWeakerIsolation: Bool = false, initBinary: String? = nil, zygoteEngine: String? = nil,
+                    zygoteAnswerTimeoutSeconds: Double = 60) {
             self.stateDirectory = stateDirectory
             self.uidBase = uidBase
             self.allowWeakerIsolation = allowWeakerIsolation
             self.initBinary = initBinary
+            self.zygoteEngine = zygoteEngine
             self.zygoteAnswerTimeoutSeconds = zygoteAnswerTimeoutSeconds
         }
     }
@@ -67,7 +72,7 @@ public final class Sandbox: Sendable {
                 "assay's sandbox must run as root: it creates pid, mount, network, ipc and uts namespaces, mounts a private root and manages cgroups. Run it as root (sudo), or in a container started with --privileged")
         }
         signal(SIGPIPE, SIG_IGN)
-        let builtInit = try BoxInitLocator.locate(configured: configuration.initBinary)
+        let builtInit = try BuiltFileLocator.boxInit(configured: configuration.initBinary)
         // The state directory and the cgroups are named after the uid block this instance holds:
         // their liveness is the block's lock (valid across pid namespaces), and no pid shows in
         // a box's mountinfo.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Sandboxing
+import Synchronization
 import Testing
 
 /// The clean Python zygote: nothing a submission does reaches the zygote or a later submission,
@@ -110,9 +111,10 @@ final class ZygoteTests: @unchecked Sendable {
     }
 
     /// `/run_code`'s box (`runWarmPythonProgram`) is laid out as a cold box: the program runs as
-    /// pid 2 under the box's init (the zygote's child), holds nothing but its stdin, stdout and
-    /// stderr (not the init's status pipe, not the job), and has no privilege; killing it from
-    /// the host is its runtime error, as in a cold box.
+    /// pid 2 under the box's init (assay-box-init, which adopted it), holds nothing but its
+    /// stdin, stdout and stderr (not the init's status pipe, not the start pipe, not the job),
+    /// and has no privilege; nor has the init, which holds only its status pipe; killing the
+    /// program from the host is its runtime error, as in a cold box.
     @Test func aProgramRunsUnderTheBoxsInitWithOnlyItsOwnDescriptors() throws {
         let submission = OnThread { [self] in
             try sandbox.runWarmPythonProgram(source: "import time\ntime.sleep(120)", stdin: Array("x".utf8),
@@ -122,16 +124,44 @@ final class ZygoteTests: @unchecked Sendable {
         let (box, program) = try #require(liveBox(), "the program's box and the program never both ran")
         let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(program)/fd")) ?? []).sorted()
         #expect(fds == ["0", "1", "2"], "the program holds more than its stdin, stdout and stderr: \(fds)")
-        #expect(Self.status(box)["Name"] == "assay-box")
-        let s = Self.status(program)
-        #expect(s["Name"] == "python3")
-        #expect(s["Uid"]?.split(separator: "\t").allSatisfy { $0 == "\(sandbox.uidRange.lowerBound)" } == true)
-        for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] { #expect(s[cap] == "0000000000000000", "\(cap)") }
-        #expect(s["NoNewPrivs"] == "1")
-        #expect(s["Seccomp"] == "2")
+        let initFDs = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(box)/fd")) ?? []).sorted()
+        #expect(initFDs == ["3"], "the box's init holds more than its status pipe: \(initFDs)")
+        #expect(Self.status(box)["Name"] == ".assay-init")
+        #expect(Self.status(program)["Name"] == "python3")
+        #expect(Self.status(program)["PPid"] == "\(box)", "the program's parent is not the box's init")
+        for (name, s) in [("init", Self.status(box)), ("program", Self.status(program))] {
+            #expect(s["Uid"]?.split(separator: "\t").allSatisfy { $0 == "\(sandbox.uidRange.lowerBound)" } == true, "\(name)")
+            for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] { #expect(s[cap] == "0000000000000000", "\(name) \(cap)") }
+            #expect(s["NoNewPrivs"] == "1", "\(name)")
+            #expect(s["Seccomp"] == "2", "\(name)")
+        }
         kill(program, SIGKILL)
         let r = try submission.result()
         #expect(r.verdict == .runtimeError && r.signal == SIGKILL, "\(r.verdict) \(String(describing: r.signal))")
+    }
+
+    /// A program box's init is freshly exec'd, so open to the program's uid, until it makes itself
+    /// non-dumpable; the program waits on the start pipe until then. So from its first statement
+    /// no program may list the init's descriptors (its status pipe), even with many starting at
+    /// once on every core.
+    @Test func aProgramCannotReachItsInitsDescriptorsFromItsFirstStatement() throws {
+        let source = "import os\ntry:\n    print(len(os.listdir('/proc/1/fd')))\nexcept PermissionError:\n    print('closed')\n"
+        let outputs = Mutex<[String]>([])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<8 {
+                do {
+                    let r = try sandbox.runWarmPythonProgram(source: source, stdin: [], limits: Limits(cpuTimeSeconds: 2, wallTimeSeconds: 200),
+                                                             profile: profile, zygoteImports: "import math\n", zygotePrelude: "")
+                    outputs.withLock { $0.append(r.stdoutText) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let open = outputs.withLock { $0.filter { $0 != "closed\n" } }
+        #expect(open.isEmpty, "\(open.count) of 64 programs listed their init's descriptors: \(open.prefix(3))")
     }
 
     @Test func theBoxHoldsNothingOfTheZygote() throws {

@@ -1,21 +1,33 @@
 import Foundation
 import Glibc
 
-/// Finds `assay-box-init`, the pid 1 of every box (Sources/BoxInit/main.c).
-enum BoxInitLocator {
-    static func locate(configured: String?) throws(SandboxError) -> String {
+/// Finds a file built beside assay (`swift build` puts every product in one directory).
+enum BuiltFileLocator {
+    /// `configured`, then `$environmentVariable`, then beside the running executable, then
+    /// /usr/local/libexec/assay: the first that `access(mode)` allows.
+    static func locate(_ name: String, configured: String?, environmentVariable: String, mode: Int32) throws(SandboxError) -> String {
         var candidates: [String] = []
         if let configured { candidates.append(configured) }
-        if let env = ProcessInfo.processInfo.environment["ASSAY_BOX_INIT"], !env.isEmpty { candidates.append(env) }
+        if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty { candidates.append(env) }
         // Beside the running binary: .build/<config>/assay and the test bundle both live there.
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             let dir = (exe as NSString).deletingLastPathComponent
-            candidates.append(dir + "/assay-box-init")
+            candidates.append(dir + "/" + name)
         }
-        candidates.append("/usr/local/libexec/assay/assay-box-init")
-        for path in candidates where access(path, X_OK) == 0 { return path }
+        candidates.append("/usr/local/libexec/assay/" + name)
+        for path in candidates where access(path, mode) == 0 { return path }
         throw SandboxError(.hostSetupFailed,
-            "cannot find assay-box-init (looked in: \(candidates.joined(separator: ", "))); build it with `swift build` or set ASSAY_BOX_INIT")
+            "cannot find \(name) (looked in: \(candidates.joined(separator: ", "))); build it with `swift build` or set \(environmentVariable)")
+    }
+
+    /// `assay-box-init`, the pid 1 of every box (Sources/BoxInit/main.c).
+    static func boxInit(configured: String?) throws(SandboxError) -> String {
+        try locate("assay-box-init", configured: configured, environmentVariable: "ASSAY_BOX_INIT", mode: X_OK)
+    }
+
+    /// The Python zygote's engine (Sources/ZygoteEngine), which each zygote loads from its /app.
+    static func zygoteEngine(configured: String?) throws(SandboxError) -> String {
+        try locate(ZygoteProgram.engineFileName, configured: configured, environmentVariable: "ASSAY_ZYGOTE_ENGINE", mode: R_OK)
     }
 }
 

@@ -9,9 +9,9 @@ import Glibc
 final class SeccompFilter: @unchecked Sendable {
     // Immutable after init and only read by the child (through the C pointer): safe to share.
     let pointer: OpaquePointer
-    /// The BPF program's bytes (struct sock_filter, 8 bytes each) in base64, as a zygote's box
-    /// loads it: encoded once per filter, not once per run.
-    let base64: String
+    /// The BPF program's bytes (struct sock_filter, 8 bytes each), as a zygote's box loads it
+    /// (``ZygoteBoxRequest``): copied once per filter, not once per run.
+    let instructions: [UInt8]
 
     init(deny: [String], kill: [String]) throws(SandboxError) {
         let denyNames = CStringArray(deny), killNames = CStringArray(kill)
@@ -36,7 +36,7 @@ final class SeccompFilter: @unchecked Sendable {
         }
         pointer = out
         let base = csandbox_filter_instructions(out).assumingMemoryBound(to: UInt8.self)
-        base64 = Data(UnsafeBufferPointer(start: base, count: csandbox_filter_length(out) * 8)).base64EncodedString()
+        instructions = Array(UnsafeBufferPointer(start: base, count: csandbox_filter_length(out) * 8))
     }
 
     var instructionCount: Int { csandbox_filter_length(pointer) }

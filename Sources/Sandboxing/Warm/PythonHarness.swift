@@ -36,6 +36,8 @@ import base64, io, traceback
 
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 libc = ctypes.CDLL(None, use_errno=True)
+# Pointers as arguments: without the types, ctypes would pass a C int and cut an address short.
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
 OUT = 1
 JOB = 0

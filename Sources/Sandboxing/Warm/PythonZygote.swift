@@ -50,7 +50,12 @@ final class PythonZygote: @unchecked Sendable {
         if mkdir(rootPath, 0o700) < 0 && errno != EEXIST {
             throw SandboxError(.hostSetupFailed, "cannot create the zygote's mount point \(rootPath)", errno: errno)
         }
+        let engine = try BuiltFileLocator.zygoteEngine(configured: sandbox.configuration.zygoteEngine)
+        guard let engineBytes = FileManager.default.contents(atPath: engine) else {
+            throw SandboxError(.hostSetupFailed, "cannot read the zygote's engine \(engine)", errno: errno)
+        }
         let files = [BoxFile(name: ZygoteProgram.fileName, contents: Array(ZygoteProgram.source.utf8)),
+                     BoxFile(name: ZygoteProgram.engineFileName, contents: Array(engineBytes), executable: true),
                      BoxFile(name: "preamble.py", contents: Array(key.preamble.utf8)),
                      BoxFile(name: "prelude.py", contents: Array(key.prelude.utf8)),
                      BoxFile(name: "prelude-path", contents: Array(key.preludePath.utf8))]
@@ -173,8 +178,7 @@ final class PythonZygote: @unchecked Sendable {
     /// Hands one submission to the zygote. `fds`: the job, record and stderr descriptors, then
     /// the slot's cgroup `procs` descriptors and the per-test handles; the submission's reply
     /// socket and `netns` are put in their place (see ``ZygoteProgram``).
-    func submit(_ request: WireJSON, fds: [Int32], netns: Int32) -> Result<Started, SubmitFailure> {
-        let bytes = request.bytes
+    func submit(_ bytes: [UInt8], fds: [Int32], netns: Int32) -> Result<Started, SubmitFailure> {
         let reply: (Int32, Int32)
         do { reply = try Shim.seqpacketPair() } catch { return .failure(.failed(error)) }
         let rc = Shim.sendMessage(control, bytes, fds: Array(fds[..<3]) + [reply.1, netns] + Array(fds[3...]))

@@ -92,18 +92,15 @@ extension Sandbox {
             try FileOps.giveToBox([jobFD, stdoutPipe.write, stderrPipe.write], uid: slot.uid)
         } catch { throw fail(error) }
 
-        var request: [(String, WireJSON)] = [
-            ("uid", .int(Int(slot.uid))),
-            ("procs", .int(cgroup.procsFDs.count)),
-            ("box_bytes", .int(boxLimits.workDirBytes + (1 << 20))),
-            ("box_inodes", .int(boxLimits.workDirInodes + 64)),
-            ("rlimits", .array(rlimits(for: cgroupLimits, hasCgroup: true).map { .array([.int(Int($0.resource)), .uint($0.soft), .uint($0.hard)]) })),
-            ("seccomp", .string(filter.base64)),
-        ]
-        if case .program = work { request.append(("program", .bool(true))) }
+        let kind: ZygoteBoxRequest.Kind
+        if case .program = work { kind = .program } else { kind = .harness }
+        let request = ZygoteBoxRequest(
+            kind: kind, uid: slot.uid, procs: cgroup.procsFDs.count,
+            boxBytes: boxLimits.workDirBytes + (1 << 20), boxInodes: boxLimits.workDirInodes + 64,
+            rlimits: rlimits(for: cgroupLimits, hasCgroup: true), filter: filter.instructions)
         let start = Shim.nowNanoseconds()
         let started: PythonZygote.Started
-        switch zygote.submit(.object(request), fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + extra,
+        switch zygote.submit(request.bytes, fds: [jobFD, stdoutPipe.write, stderrPipe.write] + cgroup.procsFDs + extra,
                              netns: slot.netnsFD) {
         case .success(let box): started = box
         case .failure(let failure): throw failure
