@@ -149,7 +149,7 @@ final class ZygoteTests: @unchecked Sendable {
         let outputs = Mutex<[String]>([])
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            for _ in 0..<8 {
+            for _ in 0..<16 {
                 do {
                     let r = try sandbox.runWarmPythonProgram(source: source, stdin: [], limits: Limits(cpuTimeSeconds: 2, wallTimeSeconds: 200),
                                                              profile: profile, zygoteImports: "import math\n", zygotePrelude: "")
@@ -161,7 +161,7 @@ final class ZygoteTests: @unchecked Sendable {
         }
         #expect(failures.withLock { $0 } == [])
         let open = outputs.withLock { $0.filter { $0 != "closed\n" } }
-        #expect(open.isEmpty, "\(open.count) of 64 programs listed their init's descriptors: \(open.prefix(3))")
+        #expect(open.isEmpty, "\(open.count) of 128 programs listed their init's descriptors: \(open.prefix(3))")
     }
 
     @Test func theBoxHoldsNothingOfTheZygote() throws {
