@@ -38,9 +38,10 @@ let package = Package(
         .executableTarget(
             name: "assay-box-init", path: "Sources/BoxInit",
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-e", "-Xlinker", "assay_init_start"])]),
-        // The Python zygote's loop and box entry (Sources/ZygoteEngine/serve.c). It depends on
-        // libc alone: no Swift start-up object (-nostartfiles), and the Swift runtime linked
-        // statically (-static-stdlib), where nothing of it is referenced, so none is linked.
+        // The Python zygote's loop and box entry (Sources/ZygoteEngine/serve.c), loaded into the
+        // zygote, whose root has /usr but no Swift runtime: no Swift start-up object
+        // (-nostartfiles), and the Swift runtime linked statically (-static-stdlib), where nothing
+        // of it is referenced, so none of it is linked (libc and the C++ runtime stay dynamic).
         .target(
             name: "ZygoteEngine", cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib"])]),

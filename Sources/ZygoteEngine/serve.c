@@ -187,7 +187,7 @@ static void enter_harness_box(const box_plan *b) {
 static const char *invalid(const uint8_t *message, size_t length, int nfds) {
     if (length < sizeof(assay_box_request)) return "request too short";
     const assay_box_request *r = (const assay_box_request *)message;
-    if (r->magic != ASSAY_BOX_REQUEST_MAGIC) return "request from another build of assay";
+    if (r->magic != ASSAY_BOX_REQUEST_MAGIC) return "request from another build of assay (rebuild both with swift build)";
     if (r->kind != ASSAY_ZYGOTE_HARNESS && r->kind != ASSAY_ZYGOTE_PROGRAM) return "unknown kind of box";
     if (r->procs < 0 || r->procs > MAX_FDS || nfds < FD_PROCS + r->procs + (r->kind == ASSAY_ZYGOTE_PROGRAM ? 2 : 0))
         return "request descriptors missing";

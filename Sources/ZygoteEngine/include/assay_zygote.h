@@ -6,8 +6,10 @@
 // requests, starts each submission's box and reports how the box ended. It returns to Python
 // only in a box, with the box entered and every privilege dropped, or when the host is gone.
 //
-// The library is loaded into the zygote from the zygote's own read-only /app, so it depends on
-// libc alone (see Package.swift).
+// The library is loaded into the zygote from the zygote's own read-only /app, so it must not
+// need the Swift runtime, which no box binds: it links only system libraries under /usr (libc,
+// and the C++ runtime the Swift driver names, unused), which the zygote's root binds read-only
+// (see Package.swift).
 #ifndef ASSAY_ZYGOTE_H
 #define ASSAY_ZYGOTE_H
 
