@@ -50,7 +50,6 @@ typedef struct {
 } running_box;
 
 typedef struct {
-    int control;
     const char *init_path;
     const assay_fork_hooks *hooks;
     int own_pid_ns;
@@ -296,7 +295,7 @@ static void reap(zygote *z, int index) {
 }
 
 int assay_zygote_serve(int control, const char *init_path, const assay_fork_hooks *hooks) {
-    zygote z = {.control = control, .init_path = init_path, .hooks = hooks};
+    zygote z = {.init_path = init_path, .hooks = hooks};
     z.own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
     if (z.own_pid_ns < 0) return -1;
     // The capabilities left in the zygote's bounding set (the host cut it to a few): the only
